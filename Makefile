@@ -1,0 +1,160 @@
+# certd - one GNU Makefile (STYLE.md §8). Objects go under $(O).
+#
+#   make            build certd and libacme.a
+#   make check      install missing packages, then unit + integration tests
+#   make sanitize   the same tests under ASan+UBSan (O=build-san)
+#   make demo       issue a certificate from a local Pebble and show it
+#   make fuzz       libFuzzer targets (clang)      make bench   benchmarks
+
+PREFIX	?= /usr/local
+SBINDIR	?= $(PREFIX)/sbin
+MANDIR	?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+LIBEXECDIR ?= $(PREFIX)/libexec/certd
+O	?= build
+DEPS	 = libssl libcrypto libcurl jansson inih
+WERROR	?= -Werror
+WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wformat=2 -Wcast-qual -Wpointer-arith -Wvla -Wno-format-nonliteral
+CFLAGS	?= -O2 -g
+PKG_CFLAGS = $(shell pkg-config --cflags $(DEPS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(DEPS) 2>/dev/null)
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	     -D_FORTIFY_SOURCE=2 -Iacme -Icertd $(WARN) $(WERROR) \
+	     -fstack-protector-strong -fPIE $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
+LDLIBS	+= $(PKG_LIBS)
+SAN	 = -fsanitize=address,undefined -fno-omit-frame-pointer \
+	   -fno-sanitize-recover=undefined
+
+ACME_SRC  = $(wildcard acme/*.c)
+CERTD_SRC = $(filter-out certd/main.c,$(wildcard certd/*.c certd/*/*.c))
+UNIT_SRC  = $(wildcard tests/unit/*.c)
+FUZZ_SRC  = $(wildcard tests/fuzz/fuzz_*.c)
+
+ACME_OBJ  = $(ACME_SRC:%.c=$(O)/%.o)
+CERTD_OBJ = $(CERTD_SRC:%.c=$(O)/%.o)
+UNIT_OBJ  = $(UNIT_SRC:%.c=$(O)/%.o)
+
+LIBACME	 = $(O)/libacme.a
+LIBCERTD = $(O)/libcertd.a
+CERTD	 = $(O)/certd/certd
+UNIT	 = $(O)/tests/unit/check_all
+
+# Debian packages: to build and test, and the peers the tests start.
+DEB_BUILD = build-essential pkg-config libssl-dev libcurl4-openssl-dev \
+	    libjansson-dev libinih-dev check openssl curl ca-certificates
+DEB_TEST  = pebble bind9-dnsutils shellcheck procps iproute2 python3 \
+	    clang libclang-rt-14-dev
+DEB_BENCH = lego certbot time
+
+.PHONY: all deps deps-bench unit integ check sanitize fuzz bench demo lint \
+	install uninstall clean _check _demo _bench
+
+all: $(CERTD) $(LIBACME)
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBACME): $(ACME_OBJ)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(LIBCERTD): $(CERTD_OBJ)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(CERTD): $(O)/certd/main.o $(LIBCERTD) $(LIBACME)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# the unit runner: every check_<module>.c exports <module>_suite()
+$(O)/tests/unit/suites.inc: $(UNIT_SRC)
+	@mkdir -p $(@D)
+	sed -n 's/^\([a-z0-9_]*\)_suite(void)$$/SUITE(\1)/p' \
+	    $(filter tests/unit/check_%.c,$^) > $@.tmp && mv $@.tmp $@
+
+$(O)/tests/unit/main.o: $(O)/tests/unit/suites.inc
+$(O)/tests/unit/main.o: ALL_CFLAGS += -I$(O)/tests/unit
+$(UNIT_OBJ): ALL_CFLAGS += -Wno-missing-prototypes $(shell pkg-config --cflags check 2>/dev/null)
+
+$(UNIT): $(UNIT_OBJ) $(LIBCERTD) $(LIBACME)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS) \
+	    $(shell pkg-config --libs check 2>/dev/null)
+
+deps:
+	@sh tests/lab/deps.sh $(DEB_BUILD) $(DEB_TEST)
+
+deps-bench:
+	@sh tests/lab/deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH)
+
+unit: $(UNIT)
+	$(UNIT)
+
+integ: $(CERTD)
+	CERTD=$(abspath $(CERTD)) O=$(abspath $(O)) sh tests/integ/run.sh
+
+check: deps
+	$(MAKE) _check
+
+_check: all $(UNIT)
+	$(UNIT)
+	CERTD=$(abspath $(CERTD)) O=$(abspath $(O)) sh tests/integ/run.sh
+
+sanitize: deps
+	$(MAKE) O=build-san _check CFLAGS='-O1 -g -U_FORTIFY_SOURCE $(SAN)' \
+	    LDFLAGS='$(SAN)'
+
+demo: deps
+	$(MAKE) _demo
+
+_demo: all
+	CERTD=$(abspath $(CERTD)) O=$(abspath $(O)) sh tests/lab/demo.sh
+
+bench: deps-bench
+	$(MAKE) _bench
+
+_bench: all
+	CERTD=$(abspath $(CERTD)) O=$(abspath $(O)) sh tests/bench/run.sh
+
+# libFuzzer: each tests/fuzz/fuzz_X.c links against the whole library
+FUZZ_O = build-fuzz
+fuzz: deps
+	$(MAKE) O=$(FUZZ_O) CC=clang CFLAGS='-O1 -g -fsanitize=fuzzer-no-link,address,undefined' \
+	    $(FUZZ_O)/libacme.a $(FUZZ_O)/libcertd.a
+	@for f in $(FUZZ_SRC); do \
+	    n=$$(basename $$f .c); \
+	    clang -O1 -g -fsanitize=fuzzer,address,undefined $(ALL_CFLAGS) \
+	        -Wno-missing-prototypes -o $(FUZZ_O)/$$n $$f \
+	        $(FUZZ_O)/libcertd.a $(FUZZ_O)/libacme.a $(LDLIBS) || exit 1; \
+	done
+	@FUZZ_O=$(FUZZ_O) sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+BANNED = gets sprintf vsprintf strcpy strcat strncpy strncat strtok atoi \
+	 atol sscanf system popen alloca rand mktemp tmpnam gmtime localtime ctime
+lint:
+	@bad=0; for f in $(BANNED); do \
+	    if grep -nE "(^|[^_a-z0-9.>])$$f[[:space:]]*\(" acme/*.c acme/*.h \
+	        certd/*.c certd/*.h certd/*/*.[ch] 2>/dev/null; then \
+	        echo "lint: banned function $$f"; bad=1; fi; done; \
+	    shellcheck -s sh hooks/* tests/lab/*.sh tests/integ/*.sh \
+	        tests/bench/*.sh || bad=1; exit $$bad
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(LIBEXECDIR)/hooks $(DESTDIR)$(SYSCONFDIR)/certd
+	install -m 0755 $(CERTD) $(DESTDIR)$(SBINDIR)/certd
+	install -m 0644 man/certd.8 $(DESTDIR)$(MANDIR)/man8/certd.8
+	install -m 0755 hooks/dns-01-nsupdate $(DESTDIR)$(LIBEXECDIR)/hooks/
+	@if [ ! -e $(DESTDIR)$(SYSCONFDIR)/certd/certd.conf ]; then \
+	    install -m 0600 templates/certd.conf \
+	        $(DESTDIR)$(SYSCONFDIR)/certd/certd.conf; \
+	else echo "keeping existing $(SYSCONFDIR)/certd/certd.conf"; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/certd $(DESTDIR)$(MANDIR)/man8/certd.8 \
+	    $(DESTDIR)$(LIBEXECDIR)/hooks/dns-01-nsupdate
+	-rmdir $(DESTDIR)$(LIBEXECDIR)/hooks $(DESTDIR)$(LIBEXECDIR)
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -1,0 +1,2 @@
+build/certd/buf.o: certd/buf.c certd/buf.h
+certd/buf.h:

@@ -1,0 +1,2 @@
+build/certd/log.o: certd/log.c certd/log.h
+certd/log.h:

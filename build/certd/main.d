@@ -1,0 +1,1 @@
+build/certd/main.o: certd/main.c
