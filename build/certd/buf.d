@@ -1,2 +1,0 @@
-build/certd/buf.o: certd/buf.c certd/buf.h
-certd/buf.h:

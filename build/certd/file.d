@@ -1,3 +1,0 @@
-build/certd/file.o: certd/file.c certd/file.h certd/err.h
-certd/file.h:
-certd/err.h:

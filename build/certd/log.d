@@ -1,2 +1,0 @@
-build/certd/log.o: certd/log.c certd/log.h
-certd/log.h:

@@ -1,1 +1,0 @@
-build/certd/main.o: certd/main.c
