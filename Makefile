@@ -6,6 +6,7 @@
 #   make demo       issue a certificate from a local Pebble and show it
 #   make fuzz       libFuzzer targets (clang)      make bench   benchmarks
 
+VERSION	 = 0.1.0
 PREFIX	?= /usr/local
 SBINDIR	?= $(PREFIX)/sbin
 MANDIR	?= $(PREFIX)/share/man
@@ -19,7 +20,7 @@ WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 CFLAGS	?= -O2 -g
 PKG_CFLAGS = $(shell pkg-config --cflags $(DEPS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(DEPS) 2>/dev/null)
-ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+ALL_CFLAGS = -std=c11 -DCERTD_VERSION=\"$(VERSION)\" -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	     -D_FORTIFY_SOURCE=2 -Iacme -Icertd $(WARN) $(WERROR) \
 	     -fstack-protector-strong -fPIE $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)

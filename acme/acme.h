@@ -43,6 +43,7 @@ enum acme_errkind {
 	ACME_ETEMP,	/* retryable: rateLimited, 503, connection failure */
 	ACME_ESERVER,	/* a problem document that retrying will not fix */
 	ACME_EUSAGE,	/* bad argument from the caller */
+	ACME_ENET,	/* no HTTP answer: connection, TLS, timeout */
 };
 
 struct acme_err {
@@ -186,7 +187,7 @@ struct acme_http_resp {
 
 struct acme_transport {
 	/* Performs one request; fills resp (zeroed by the caller). Returns
-	 * -1 only when no HTTP answer was had (ACME_ETEMP for connection
+	 * -1 only when no HTTP answer was had (ACME_ENET for connection
 	 * problems, ACME_EPROTO for oversized bodies). */
 	int	(*request)(void *, const struct acme_http_req *,
 		    struct acme_http_resp *, struct acme_err *);
@@ -230,7 +231,11 @@ int	acme_key_authorization(const struct acme_signer *, const char *token,
 int	acme_dns01_txt(const char *keyauth, char out[44], struct acme_err *);
 
 /* base64url without padding. encode: *out malloc'd, NUL-terminated.
- * decode rejects padding, white space and bytes outside the alphabet. */
+ * decode rejects padding, white space and bytes outside the alphabet,
+ * and non-canonical input (len % 4 == 1, non-zero trailing bits), with
+ * ACME_EUSAGE; *out is malloc'd and NUL-terminated after the data.
+ * is_valid: non-empty and only [A-Za-z0-9_-] (RFC 8555 nonce and token
+ * grammar); it does not check the length or the trailing bits. */
 int	acme_b64url_encode(const void *, size_t, char **out, struct acme_err *);
 int	acme_b64url_decode(const char *, size_t, unsigned char **out,
 	    size_t *outlen, struct acme_err *);
@@ -321,6 +326,9 @@ void	acme_order_clear(struct acme_order *);
 void	acme_authz_clear(struct acme_authz *);
 void	acme_challenge_clear(struct acme_challenge *);
 void	acme_problem_free(struct acme_problem *);
+/* Describes a problem document (an order's or challenge's error) in err:
+ * ACME_ETEMP for rateLimited, else ACME_ESERVER. Always returns -1. */
+int	acme_err_from_problem(struct acme_err *, const struct acme_problem *);
 void	acme_directory_clear(struct acme_directory *);
 
 const char *acme_status_name(enum acme_status);

@@ -91,4 +91,29 @@ int	acme_jws_eab(const char *eab_kid, const char *eab_key_b64url,
 int	acme_signer_sign(const struct acme_signer *, const void *, size_t,
 	    unsigned char **sig, size_t *siglen, struct acme_err *);
 
+/* ---- challenge responders (solver.c; solver_http.c, solver_tlsalpn.c) */
+
+#define ACME_SOLVER_CONN_MAX	64	/* concurrent connections per child */
+#define ACME_SOLVER_TIMEOUT	10	/* seconds a connection may live */
+
+/* One protocol served by the responder child's poll loop. Connections
+ * are non-blocking and each lives at most ACME_SOLVER_TIMEOUT seconds. */
+struct acme_solver_ops {
+	/* state for a new connection on fd, or NULL to drop it */
+	void	*(*open)(void *arg, int fd);
+	/* advances the connection: returns 0 with *events set to the
+	 * POLLIN/POLLOUT to wait for, or -1 when it is finished */
+	int	 (*step)(void *arg, void *conn, int fd, short *events);
+	/* releases conn; the loop closes fd afterwards */
+	void	 (*close)(void *arg, void *conn);
+	void	*arg;
+};
+
+/* Binds and listens on addr:port (addr NULL, "" or "*": any address;
+ * port 1..65535), then forks a child that serves ops until
+ * acme_responder_stop(). what ("http-01 responder") prefixes errors. The
+ * child works on a copy of the caller's memory as of this call. */
+struct acme_responder *acme_solver_start(const char *what, const char *addr,
+	    unsigned port, const struct acme_solver_ops *, struct acme_err *);
+
 #endif

@@ -243,3 +243,9 @@ acme_retry_after_parse(const char *value, time_t now)
 	return t - now > ACME_RETRY_AFTER_MAX ? ACME_RETRY_AFTER_MAX :
 	    t - now;
 }
+
+int
+acme_err_from_problem(struct acme_err *err, const struct acme_problem *p)
+{
+	return acme_err_problem(err, p, p->status, 0, NULL);
+}

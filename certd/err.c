@@ -116,6 +116,9 @@ cd_err_from_acme(struct cd_err *err, const struct acme_err *ae,
 	case ACME_EUSAGE:
 		kind = CD_ECONFIG;
 		break;
+	case ACME_ENET:
+		kind = CD_ENET;
+		break;
 	default:
 		kind = CD_EPROTO;
 		break;

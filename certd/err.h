@@ -18,7 +18,9 @@ enum cd_errkind {
 	CD_EPROTO,	/* peer data malformed or oversized */
 	CD_ECRYPTO,	/* OpenSSL failure; its error queue is in msg */
 	CD_ETEMP,	/* retryable; retry_after in seconds (0: unknown) */
-	CD_ECONFIG,	/* configuration or usage error */
+	CD_ECONFIG,	/* configuration error */
+	CD_EUSAGE,	/* bad command line */
+	CD_ENET,	/* no answer from a server: connection, TLS, timeout */
 	CD_ESERVER,	/* the ACME server refused (problem document) */
 	CD_ENOTFOUND,	/* the named object does not exist */
 };
