@@ -161,7 +161,7 @@ acct_register(struct acct *a, const struct opts *o, struct cd_err *err)
 		return cd_err_set(err, CD_EUSAGE, "%s: unknown key type",
 		    o->account_key_type);
 	if (acme_client_directory(a->client, &d, &ae) == -1)
-		return cd_err_from_acme(err, &ae, "%s", a->server);
+		return cd_err_from_acme(err, &ae, "account");
 	if (d->terms_of_service != NULL && !o->agree_tos)
 		return cd_err_set(err, CD_ECONFIG, "%s: the CA has terms of "
 		    "service (%.200s): read them, then give --agree-tos",

@@ -263,16 +263,19 @@ authz_failed(struct job *j, const struct acme_authz *az, struct cd_err *err)
 {
 	struct acme_err	 ae;
 	size_t		 i;
+	bool		 same = strcmp(j->name, az->ident.value) == 0;
 
 	for (i = 0; i < az->nchall; i++) {
 		if (az->chall[i].error == NULL)
 			continue;
 		acme_err_from_problem(&ae, az->chall[i].error);
-		return cd_err_from_acme(err, &ae, "%s: %s: %s failed", j->name,
-		    az->ident.value, az->chall[i].type_name);
+		return cd_err_from_acme(err, &ae, "%s%s%s: %s failed", j->name,
+		    same ? "" : ": ", same ? "" : az->ident.value,
+		    az->chall[i].type_name);
 	}
-	return cd_err_set(err, CD_ESERVER, "%s: %s: authorization is %s",
-	    j->name, az->ident.value, acme_status_name(az->status));
+	return cd_err_set(err, CD_ESERVER, "%s%s%s: authorization is %s",
+	    j->name, same ? "" : ": ", same ? "" : az->ident.value,
+	    acme_status_name(az->status));
 }
 
 static enum acme_chall_type
@@ -351,6 +354,7 @@ dns_hook(struct job *j, struct pending *p, const char *action,
 	char			*env[6];
 	const char		*argv[5];
 	char			 safe[4 * LOG_SAFE_MAX];
+	const char		*out = "";
 	int			 i, rc = -1;
 	unsigned		 to = j->o->hook_timeout > 0 ?
 	    j->o->hook_timeout : HOOKS_TIMEOUT_DEFAULT;
@@ -370,19 +374,22 @@ dns_hook(struct job *j, struct pending *p, const char *action,
 	if (hooks_run(argv, (const char *const *)env, to, &res, err) == -1)
 		goto out;
 	/* the first line of the output says what went wrong */
-	if (res.output != NULL)
+	if (res.output != NULL) {
 		res.output[strcspn(res.output, "\n")] = '\0';
+		out = log_safe(safe, sizeof(safe), res.output,
+		    strlen(res.output));
+	}
 	if (res.timed_out)
 		cd_err_set(err, CD_ETEMP, "%s: dns-01 hook %s %s: timed out "
 		    "after %u s", j->name, action, p->txt_name, to);
 	else if (res.status == HOOKS_EX_TEMPFAIL)
 		cd_err_set(err, CD_ETEMP, "%s: dns-01 hook %s %s: temporary "
-		    "failure: %s", j->name, action, p->txt_name,
-		    log_safe(safe, sizeof(safe), res.output, strlen(res.output)));
+		    "failure%s%s", j->name, action, p->txt_name,
+		    *out != '\0' ? ": " : "", out);
 	else if (res.status != 0)
-		cd_err_set(err, CD_ECONFIG, "%s: dns-01 hook %s %s: exit %d: "
-		    "%s", j->name, action, p->txt_name, res.status,
-		    log_safe(safe, sizeof(safe), res.output, strlen(res.output)));
+		cd_err_set(err, CD_ECONFIG, "%s: dns-01 hook %s %s: exit "
+		    "%d%s%s", j->name, action, p->txt_name, res.status,
+		    *out != '\0' ? ": " : "", out);
 	else
 		rc = 0;
 out:
