@@ -95,8 +95,8 @@ acct_load(struct acct *a, struct store *st, struct cd_err *err)
 	return 0;
 }
 
-static int
-kv_set(struct store_kv *kv, const char *key, const char *val,
+int
+acct_kv_set(struct store_kv *kv, const char *key, const char *val,
     struct cd_err *err)
 {
 	struct store_kv	 n;
@@ -131,10 +131,10 @@ acct_record(struct acct *a, const struct acme_account *acc,
 {
 	size_t	 i;
 
-	if (kv_set(&a->kv, "directory", a->server, err) == -1 ||
-	    kv_set(&a->kv, "url", acc->url, err) == -1 ||
-	    kv_set(&a->kv, "status", acme_status_name(acc->status), err) == -1 ||
-	    kv_set(&a->kv, "contact", NULL, err) == -1)
+	if (acct_kv_set(&a->kv, "directory", a->server, err) == -1 ||
+	    acct_kv_set(&a->kv, "url", acc->url, err) == -1 ||
+	    acct_kv_set(&a->kv, "status", acme_status_name(acc->status), err) == -1 ||
+	    acct_kv_set(&a->kv, "contact", NULL, err) == -1)
 		return -1;
 	for (i = 0; i < acc->ncontact; i++)
 		if (store_kv_add(&a->kv, "contact", acc->contact[i], err) == -1)
@@ -197,7 +197,7 @@ acct_register(struct acct *a, const struct opts *o, struct cd_err *err)
 	    acct_record(a, &acc, err) == -1)
 		goto out;
 	(void)snprintf(kts, sizeof(kts), "%s", keys_type_name(kt));
-	if (kv_set(&a->kv, "key_type", kts, err) == -1)
+	if (acct_kv_set(&a->kv, "key_type", kts, err) == -1)
 		goto out;
 	a->fresh = true;
 	log_info("%s: registered account %s", a->server, acc.url);

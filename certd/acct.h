@@ -46,6 +46,9 @@ int	acct_save(struct acct *, struct store *, struct cd_err *);
 /* After a failed command: deactivates an account this run registered, so
  * nothing is left behind at the CA either. */
 void	acct_abandon(struct acct *);
+/* Sets key to val in kv (val NULL: removes it), keeping the order. */
+int	acct_kv_set(struct store_kv *, const char *key, const char *val,
+	    struct cd_err *);
 /* Records the account's state from the CA's answer into kv. */
 int	acct_record(struct acct *, const struct acme_account *,
 	    struct cd_err *);

@@ -98,6 +98,8 @@ rollover(struct acct *a, struct store *st, const struct opts *o,
 	}
 	if (keys_to_pem(nk, &pem, &len, err) == -1)
 		goto out;
+	if (acct_kv_set(&a->kv, "key_type", keys_type_name(kt), err) == -1)
+		goto out;
 	if (acme_account_key_change(a->client, ns, &ae) == -1) {
 		cd_err_from_acme(err, &ae, "%s: key rollover failed",
 		    a->server);

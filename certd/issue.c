@@ -8,6 +8,7 @@
 #include "issue.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,17 @@ struct job {
 	long			 deadline_ms;
 };
 
+/* Set by SIGINT/SIGTERM/SIGHUP during an issuance, so the run stops at the
+ * next wait and still removes its challenge responses (file-scope state
+ * because a signal handler can reach nothing else). */
+static volatile sig_atomic_t	 interrupted;
+
+static void
+on_signal(int sig)
+{
+	interrupted = sig;
+}
+
 static long
 now_ms(void)
 {
@@ -86,7 +98,7 @@ sleep_ms(long ms)
 {
 	struct timespec	 ts = { ms / 1000, (ms % 1000) * 1000000 };
 
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR && !interrupted)
 		;
 }
 
@@ -97,6 +109,9 @@ poll_wait(struct job *j, unsigned attempt, time_t retry_after,
 {
 	long	 d;
 
+	if (interrupted)
+		return cd_err_set(err, CD_ETEMP, "%s: interrupted by signal %d",
+		    j->name, (int)interrupted);
 	d = issue_poll_delay(attempt, (long)retry_after, now_ms(),
 	    j->deadline_ms);
 	if (d < 0)
@@ -104,6 +119,9 @@ poll_wait(struct job *j, unsigned attempt, time_t retry_after,
 		    "within %u s", j->name, what, j->o->poll_timeout > 0 ?
 		    j->o->poll_timeout : ISSUE_POLL_TIMEOUT);
 	sleep_ms(d);
+	if (interrupted)
+		return cd_err_set(err, CD_ETEMP, "%s: interrupted by signal %d",
+		    j->name, (int)interrupted);
 	return 0;
 }
 
@@ -765,10 +783,17 @@ out:
 int
 issue_run(struct store *st, const struct opts *o, struct cd_err *err)
 {
-	struct job	 j;
-	size_t		 i;
-	int		 rc = -1;
+	struct job		 j;
+	struct sigaction	 sa, old[3];
+	static const int	 sigs[3] = { SIGINT, SIGTERM, SIGHUP };
+	size_t			 i;
+	int			 rc = -1;
 
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;	/* no SA_RESTART: waits end early */
+	(void)sigemptyset(&sa.sa_mask);
+	for (i = 0; i < 3; i++)
+		(void)sigaction(sigs[i], &sa, &old[i]);
 	memset(&j, 0, sizeof(j));
 	j.o = o;
 	j.st = st;
@@ -791,5 +816,7 @@ out:
 		free(j.names[i]);
 	free(j.names);
 	free(j.name);
+	for (i = 0; i < 3; i++)
+		(void)sigaction(sigs[i], &old[i], NULL);
 	return rc;
 }
