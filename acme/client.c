@@ -261,8 +261,9 @@ client_post(struct acme_client *c, const char *url, const char *what,
 		    what);
 	if (acme_client_directory(c, NULL, err) == -1)
 		return -1;
-	/* RFC 8555 §6.5: retry once with a fresh nonce after badNonce */
-	for (attempt = 0; attempt < 2; attempt++) {
+	/* RFC 8555 §6.5: retry with a fresh nonce after badNonce. More than
+	 * once: servers may reject good nonces at random (Pebble 5%) */
+	for (attempt = 0; attempt <= CLIENT_BADNONCE_RETRIES; attempt++) {
 		if (nonce_get(c, &nonce, err) == -1)
 			return -1;
 		rc = acme_jws_sign(s, url, nonce, kid, payload,
@@ -282,12 +283,15 @@ client_post(struct acme_client *c, const char *url, const char *what,
 			return 0;
 		reply_error(c, what, resp, err);
 		acme_http_resp_clear(resp);
-		if (attempt == 0 && err != NULL && strcmp(err->type,
+		if (err != NULL && strcmp(err->type,
 		    "urn:ietf:params:acme:error:badNonce") == 0) {
 			c->badnonce++;
-			client_log(c, ACME_LOG_INFO,
-			    "%s: badNonce, retrying with a fresh nonce", what);
-			continue;
+			if (attempt < CLIENT_BADNONCE_RETRIES) {
+				client_log(c, ACME_LOG_INFO, "%s: badNonce, "
+				    "retrying with a fresh nonce", what);
+				continue;
+			}
+			err->kind = ACME_ETEMP;	/* it may work later */
 		}
 		return -1;
 	}

@@ -8,6 +8,7 @@
 #include "acme_int.h"
 
 #define CLIENT_NONCES_MAX	8
+#define CLIENT_BADNONCE_RETRIES	4	/* retries of one POST after badNonce */
 
 struct acme_client {
 	char			*dir_url;

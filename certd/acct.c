@@ -243,7 +243,7 @@ acct_abandon(struct acct *a)
 	if (acme_account_deactivate(a->client, &acc, &ae) == 0)
 		acme_account_clear(&acc);
 	else
-		log_warnx("%s: could not deactivate the unsaved new account: "
+		log_info("%s: could not deactivate the unsaved new account: "
 		    "%s", a->server, ae.msg);
 	a->fresh = false;
 }

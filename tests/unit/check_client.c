@@ -143,21 +143,25 @@ START_TEST(badnonce_retried_once)
 }
 END_TEST
 
-START_TEST(badnonce_twice_fails)
+START_TEST(badnonce_five_times_fails)
 {
 	static const struct canned r[] = {
 		D, NONCE,
 		{ 400, P, NULL, NULL, NULL, BADNONCE, 0 },
 		{ 400, P, NULL, NULL, NULL, BADNONCE, 0 },
+		{ 400, P, NULL, NULL, NULL, BADNONCE, 0 },
+		{ 400, P, NULL, NULL, NULL, BADNONCE, 0 },
+		{ 400, P, NULL, NULL, NULL, BADNONCE, 0 },
 	};
-	struct acme_client	*c = client_with(r, 4);
+	struct acme_client	*c = client_with(r, 7);
 	struct acme_account_req	 req = { 0 };
 	struct acme_account	 a;
 	struct acme_err		 e;
 
 	ck_assert_int_eq(acme_account_register(c, &req, &a, &e), -1);
-	ck_assert_int_eq(e.kind, ACME_ESERVER);
+	ck_assert_int_eq(e.kind, ACME_ETEMP);	/* exit 75: retry later */
 	ck_assert_str_eq(e.type, "urn:ietf:params:acme:error:badNonce");
+	ck_assert_uint_eq(fk.next, 7);		/* 1 + 4 retries, no more */
 	done(c);
 }
 END_TEST
@@ -384,7 +388,7 @@ client_suite(void)
 	TCase	*tc = tcase_create("engine");
 
 	tcase_add_test(tc, badnonce_retried_once);
-	tcase_add_test(tc, badnonce_twice_fails);
+	tcase_add_test(tc, badnonce_five_times_fails);
 	tcase_add_loop_test(tc, order_errors, 0, sizeof(errs) /
 	    sizeof(errs[0]));
 	tcase_add_test(tc, poll_hint_and_profile);
