@@ -121,7 +121,8 @@ cert_chain_split(const char *pem, size_t len, char **leaf, size_t *leaflen,
 		return cd_err_set(err, CD_EPROTO, "certificate chain: size %zu",
 		    len);
 	if (memchr(pem, '\0', len) != NULL)
-		return cd_err_set(err, CD_EPROTO, "certificate chain: NUL byte");
+		return cd_err_set(err, CD_EPROTO,
+		    "certificate chain: NUL byte");
 	for (;;) {
 		while (p < end && is_space(*p))
 			p++;
@@ -395,15 +396,19 @@ cert_info_x509(X509 *x, struct cert_info *ci, struct cd_err *err)
 	/* the ASN.1 content is the magnitude, big-endian; sign apart */
 	serial = X509_get0_serialNumber(x);
 	slen = (size_t)ASN1_STRING_length(serial);
-	if (slen == 0 || 2 * slen + 2 > sizeof(ci->serial)) {
+	if (2 * slen + 2 > sizeof(ci->serial)) {
 		cd_err_set(err, CD_EPROTO, "certificate: serial of %zu bytes",
 		    slen);
 		goto fail;
 	}
 	if (ASN1_STRING_type(serial) == V_ASN1_NEG_INTEGER)
 		ci->serial[off++] = '-';
-	util_hex(ASN1_STRING_get0_data(serial), slen, ci->serial + off,
-	    false);
+	if (slen == 0)			/* zero may have no content bytes */
+		(void)snprintf(ci->serial + off, sizeof(ci->serial) - off,
+		    "00");
+	else
+		util_hex(ASN1_STRING_get0_data(serial), slen,
+		    ci->serial + off, false);
 	ERR_clear_error();
 	if (X509_digest(x, EVP_sha256(), md, &mdlen) != 1 || mdlen != 32) {
 		cd_err_crypto(err, "certificate: SHA-256 fingerprint");

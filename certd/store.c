@@ -815,6 +815,7 @@ store_cert_list(struct store *s, char ***out, size_t *nout,
 {
 	DIR		*d;
 	struct dirent	*de;
+	struct stat	 st;
 	char		**names = NULL, **nn, path[NAME_MAX + 16];
 	char		 target[VERSION_NAME_MAX];
 	size_t		 n = 0;
@@ -837,6 +838,11 @@ store_cert_list(struct store *s, char ***out, size_t *nout,
 	while ((de = readdir(d)) != NULL) {
 		if (!util_is_safe_component(de->d_name))
 			continue;	/* ".", "..", ".tmp" debris, junk */
+		if (fstatat(cfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    !S_ISDIR(st.st_mode)) {
+			errno = 0;
+			continue;
+		}
 		(void)snprintf(path, sizeof(path), "%s/current", de->d_name);
 		if (current_at(cfd, path, target, sizeof(target)) == -1) {
 			errno = 0;

@@ -23,7 +23,8 @@ void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);
 void	*xreallocarray(void *, size_t, size_t);
 char	*xstrdup(const char *);
-char	*xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
+char	*xasprintf(const char *, ...)
+	    __attribute__((format(printf, 1, 2), nonnull(1)));
 
 /* The clock. Tests may set CERTD_FAKE_NOW (seconds since the epoch). */
 time_t	cd_now(void);
