@@ -13,7 +13,7 @@ MANDIR	?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 LIBEXECDIR ?= $(PREFIX)/libexec/certd
 O	?= build
-DEPS	 = libssl libcrypto libcurl jansson inih
+DEPS	 = libssl libcrypto libcurl jansson inih sqlite3
 WERROR	?= -Werror
 WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wformat=2 -Wcast-qual -Wpointer-arith -Wvla -Wno-format-nonliteral
@@ -44,7 +44,8 @@ UNIT	 = $(O)/tests/unit/check_all
 
 # Debian packages: to build and test, and the peers the tests start.
 DEB_BUILD = build-essential pkg-config libssl-dev libcurl4-openssl-dev \
-	    libjansson-dev libinih-dev check openssl curl ca-certificates
+	    libjansson-dev libinih-dev libsqlite3-dev check openssl curl \
+	    ca-certificates
 DEB_TEST  = pebble bind9-dnsutils shellcheck procps iproute2 python3 \
 	    clang libclang-rt-14-dev
 DEB_BENCH = lego certbot time
