@@ -8,6 +8,7 @@
 
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
@@ -223,16 +224,23 @@ fail:
 	return -1;
 }
 
-/* In the child, before serving: default or ignored dispositions only,
- * SIGTERM always deadly, and death with the parent (PR_SET_PDEATHSIG;
- * the getppid() check closes the race with a parent that already died). */
+/* In the child, before serving: only the listening socket besides stdio
+ * (the caller's locks, pipes and connections are not ours to hold),
+ * default or ignored signal dispositions, SIGTERM always deadly, and
+ * death with the parent (PR_SET_PDEATHSIG; the getppid() check closes
+ * the race with a parent that died already). */
 static void
-child_setup(pid_t parent)
+child_setup(pid_t parent, int keep)
 {
 	struct sigaction	 sa, old;
 	sigset_t		 none;
 	int			 sig;
 
+#ifdef SYS_close_range
+	if (keep > 3)
+		(void)syscall(SYS_close_range, 3U, (unsigned)keep - 1, 0U);
+	(void)syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0U);
+#endif
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	for (sig = 1; sig < NSIG; sig++) {
@@ -276,7 +284,7 @@ acme_solver_start(const char *what, const char *addr, unsigned port,
 	(void)sigprocmask(SIG_BLOCK, &all, &old);
 	r->pid = fork();
 	if (r->pid == 0) {
-		child_setup(self);
+		child_setup(self, fd);
 		serve(fd, ops);
 		_exit(1);		/* not reached; no atexit handlers */
 	}

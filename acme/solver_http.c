@@ -123,6 +123,7 @@ http_parse(const struct http_srv *srv, const char *req, size_t len,
 {
 	const char	*p = req, *end = req + len, *line, *tgt, *path;
 	size_t		 llen, i, mlen, tlen, plen, nhost = 0, pre, k;
+	unsigned char	 c;
 	bool		 v11;
 
 	*head = false;
@@ -162,10 +163,12 @@ http_parse(const struct http_srv *srv, const char *req, size_t len,
 			return 400;
 		if (i == 4 && strncasecmp(line, "host", 4) == 0)
 			nhost++;
-		for (i++; i < llen; i++)
-			if (((unsigned char)line[i] < 0x20 && line[i] != '\t') ||
-			    line[i] == 0x7f)
+		/* field-value: VCHAR, SP, HTAB and obs-text only */
+		for (i++; i < llen; i++) {
+			c = (unsigned char)line[i];
+			if ((c < 0x20 && c != '\t') || c == 0x7f)
 				return 400;
+		}
 	}
 	if (p != end || nhost > 1 || (v11 && nhost == 0))
 		return 400;	/* RFC 9112 §3.2: exactly one Host in 1.1 */
@@ -304,8 +307,11 @@ http_step(void *arg, void *conn, int fd, short *events)
 			*events = POLLIN;
 			return 0;
 		}
-		if (n <= 0 || (c->drained += (size_t)n) > HTTP_DRAIN_MAX)
+		if (n <= 0)
 			return -1;
+		c->drained += (size_t)n;
+		if (c->drained > HTTP_DRAIN_MAX)
+			return -1;	/* a peer that keeps sending */
 	}
 }
 

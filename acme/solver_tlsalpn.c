@@ -38,7 +38,7 @@ struct alpn_cert {
 
 struct alpn_srv {
 	SSL_CTX			*ctx;
-	EVP_PKEY		*key;	/* one P-256 key for every certificate */
+	EVP_PKEY		*key;	/* one P-256 key for all certificates */
 	struct alpn_cert	*certs;
 	size_t			 n;
 };
@@ -89,8 +89,8 @@ ident_parse(const char *ident, char sni[ALPN_SNI_MAX + 1],
 		return -1;
 	if (inet_pton(AF_INET, ident, ip) == 1) {
 		*iplen = 4;
-		(void)snprintf(sni, ALPN_SNI_MAX + 1, "%u.%u.%u.%u.in-addr.arpa",
-		    ip[3], ip[2], ip[1], ip[0]);
+		(void)snprintf(sni, ALPN_SNI_MAX + 1,
+		    "%u.%u.%u.%u.in-addr.arpa", ip[3], ip[2], ip[1], ip[0]);
 		return 0;
 	}
 	if (inet_pton(AF_INET6, ident, ip) == 1) {

@@ -124,16 +124,17 @@ read_burst(int fd, struct buf *out, size_t *total, bool *nomem)
 	return 2;
 }
 
-/* Waits up to ms for the pipe or the hook's exit, reading what comes.
- * *rfd becomes -1 at EOF. */
+/* Waits up to ms for the pipe or the hook's exit (pidfd may be -1; tick:
+ * look again for an exit soon), reading what comes. *rfd becomes -1 at
+ * EOF. */
 static void
-wait_some(int *rfd, int pidfd, int64_t ms, struct buf *out, size_t *total,
-    bool *nomem)
+wait_some(int *rfd, int pidfd, bool tick, int64_t ms, struct buf *out,
+    size_t *total, bool *nomem)
 {
 	struct pollfd	 p[2];
 	nfds_t		 n = 0;
 
-	if (pidfd == -1 && ms > HOOKS_TICK)
+	if (tick && ms > HOOKS_TICK)
 		ms = HOOKS_TICK;
 	if (*rfd != -1) {
 		p[n].fd = *rfd;
@@ -195,7 +196,7 @@ hooks_run(const char *const argv[], const char *const env[],
 	pid_t		 pid = -1;
 	int		 pfd[2] = { -1, -1 }, devnull = -1, pidfd = -1;
 	int		 status, rc = -1, r;
-	bool		 nomem = false;
+	bool		 nomem = false, exited;
 
 	memset(res, 0, sizeof(*res));
 	buf_init(&out, HOOKS_OUTPUT_MAX);
@@ -253,19 +254,28 @@ hooks_run(const char *const argv[], const char *const env[],
 #endif
 
 	while (!has_exited(pid)) {
-		if ((now = now_ms()) >= deadline) {
+		now = now_ms();
+		if (now >= deadline) {
 			res->timed_out = 1;
 			break;
 		}
-		wait_some(&pfd[0], pidfd, deadline - now, &out, &total,
-		    &nomem);
+		wait_some(&pfd[0], pidfd, pidfd == -1, deadline - now, &out,
+		    &total, &nomem);
 	}
 	if (res->timed_out) {
 		(void)kill(-pid, SIGTERM);
+		/* the grace period ends early once the hook has exited and
+		 * nothing of its group holds the pipe any more */
 		grace = now_ms() + HOOKS_GRACE;
-		while (!has_exited(pid) && (now = now_ms()) < grace)
-			wait_some(&pfd[0], pidfd, grace - now, &out, &total,
+		for (;;) {
+			exited = has_exited(pid);
+			now = now_ms();
+			if ((exited && pfd[0] == -1) || now >= grace)
+				break;
+			wait_some(&pfd[0], exited ? -1 : pidfd,
+			    !exited && pidfd == -1, grace - now, &out, &total,
 			    &nomem);
+		}
 		/* also whatever of the group ignored SIGTERM, and the hook
 		 * itself should it have left its group */
 		(void)kill(-pid, SIGKILL);
@@ -274,6 +284,7 @@ hooks_run(const char *const argv[], const char *const env[],
 		/* what the hook wrote before exiting; descendants that keep
 		 * the pipe open do not hold us up */
 		r = 2;
+		total = 0;
 		while (pfd[0] != -1 && r == 2 && total < HOOKS_DRAIN_MAX)
 			r = read_burst(pfd[0], &out, &total, &nomem);
 	}
