@@ -24,7 +24,7 @@
 #define FRAC_MAX	9	/* digits of fractional seconds */
 #define LABEL_MAX	128	/* bytes of context in an error message */
 #define ELEM_MAX	48	/* bytes of "member[index]" in a message */
-#define SHOW_MAX	64	/* bytes of untrusted text quoted in a message */
+#define SHOW_MAX	64	/* bytes of untrusted text in a message */
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -625,8 +625,8 @@ problem_from(json_t *o, const char *ctx, struct acme_problem **out,
 			    member(e, sub, "identifier", T_OBJECT, false, &v,
 			    err) == -1)
 				goto out;
-			if (v != NULL && ident_from(v, sub, "identifier", ID_ECHO,
-			    &p->sub[i].ident, err) == -1)
+			if (v != NULL && ident_from(v, sub, "identifier",
+			    ID_ECHO, &p->sub[i].ident, err) == -1)
 				goto out;
 		}
 	}
@@ -752,8 +752,9 @@ meta_parse(json_t *meta, struct acme_directory *d, struct acme_err *err)
 	if (profiles == NULL || (n = json_object_size(profiles)) == 0)
 		return 0;
 	if (n > ACME_PROFILES_MAX)
-		return acme_err_set(err, ACME_EPROTO, "%s: member \"profiles\": "
-		    "more than %d entries", ctx, ACME_PROFILES_MAX);
+		return acme_err_set(err, ACME_EPROTO, "%s: member "
+		    "\"profiles\": more than %d entries", ctx,
+		    ACME_PROFILES_MAX);
 	if ((d->profiles = calloc(n, sizeof(*d->profiles))) == NULL)
 		return nomem(err, ctx);
 	/* jansson keeps object members in the order they were sent */
@@ -832,8 +833,9 @@ acme_json_account(const void *body, size_t len, bool allow_http,
 		goto out;
 	if (contact != NULL && (n = json_array_size(contact)) > 0) {
 		if (n > ACME_CONTACT_MAX) {
-			acme_err_set(err, ACME_EPROTO, "%s: member \"contact\": "
-			    "more than %d entries", ctx, ACME_CONTACT_MAX);
+			acme_err_set(err, ACME_EPROTO, "%s: member "
+			    "\"contact\": more than %d entries", ctx,
+			    ACME_CONTACT_MAX);
 			goto out;
 		}
 		if ((a->contact = calloc(n, sizeof(*a->contact))) == NULL) {
@@ -841,10 +843,11 @@ acme_json_account(const void *body, size_t len, bool allow_http,
 			goto out;
 		}
 		a->ncontact = n;
-		json_array_foreach(contact, i, v)
-			if (graph_dup(v, ctx, elem(nm, sizeof(nm), "contact", i),
-			    ACME_URL_MAX, &a->contact[i], err) == -1)
+		json_array_foreach(contact, i, v) {
+			if (graph_dup(v, ctx, elem(nm, sizeof(nm), "contact",
+			    i), ACME_URL_MAX, &a->contact[i], err) == -1)
 				goto out;
+		}
 	}
 	rc = 0;
 out:
@@ -886,8 +889,8 @@ acme_json_order(const void *body, size_t len, bool allow_http,
 			goto out;
 		if (!profile_ok(s, slen)) {
 			acme_safe_str(show, sizeof(show), s, slen);
-			acme_err_set(err, ACME_EPROTO, "%s: member \"profile\": "
-			    "bad profile name \"%s\"", ctx, show);
+			acme_err_set(err, ACME_EPROTO, "%s: member "
+			    "\"profile\": bad profile name \"%s\"", ctx, show);
 			goto out;
 		}
 		if (mem_dup(s, slen, ctx, &o->profile, err) == -1)
@@ -975,8 +978,8 @@ acme_json_authz(const void *body, size_t len, bool allow_http,
 	a->nchall = n;
 	json_array_foreach(ch, i, v) {
 		if (!json_is_object(v)) {
-			bad_type(err, ctx, elem(nm, sizeof(nm), "challenges", i),
-			    T_OBJECT);
+			bad_type(err, ctx, elem(nm, sizeof(nm), "challenges",
+			    i), T_OBJECT);
 			goto out;
 		}
 		if (challenge_from(v, label(sub, sizeof(sub), ctx,
