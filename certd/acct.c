@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "keys.h"
 #include "log.h"
@@ -37,6 +38,14 @@ acct_init(struct acct *a, const struct opts *o, struct cd_err *err)
 	    strlen(a->server) > ACME_URL_MAX)
 		return cd_err_set(err, CD_ECONFIG, "%s: the ACME server must "
 		    "be an https:// URL", a->server);
+	/* curl would report a missing bundle as a TLS failure, i.e. as an
+	 * unreachable server: name the real cause */
+	if (o->ca_bundle != NULL && access(o->ca_bundle, R_OK) == -1) {
+		cd_err_sys(err, "ca_bundle %s", o->ca_bundle);
+		if (err != NULL)
+			err->kind = CD_ECONFIG;
+		return -1;
+	}
 	memset(&co, 0, sizeof(co));
 	co.ca_bundle = o->ca_bundle;
 	co.timeout = o->timeout > 0 ? (long)o->timeout : 30;
