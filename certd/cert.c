@@ -23,27 +23,6 @@
 #define CERT_END	"-----END CERTIFICATE-----"
 #define CERT_TEXT_MAX	1024	/* bytes of a CN, SAN or DN we show */
 
-/* Never prompts (a "Proc-Type: 4,ENCRYPTED" header would ask). */
-static int
-no_password(char *buf, int size, int rwflag, void *u)
-{
-	(void)buf;
-	(void)size;
-	(void)rwflag;
-	(void)u;
-	return -1;
-}
-
-/* memmem(3) is a GNU extension; this is the bounded search we need. */
-static const char *
-find(const char *p, const char *end, const char *s, size_t slen)
-{
-	for (; (size_t)(end - p) >= slen; p++)
-		if (*p == *s && memcmp(p, s, slen) == 0)
-			return p;
-	return NULL;
-}
-
 static bool
 is_space(char c)
 {
@@ -139,7 +118,7 @@ cert_chain_split(const char *pem, size_t len, char **leaf, size_t *leaflen,
 			    "than %d certificates", CERT_CHAIN_CERTS_MAX);
 			goto out;
 		}
-		e = find(p + sizeof(CERT_BEGIN) - 1, end, CERT_END,
+		e = util_find(p + sizeof(CERT_BEGIN) - 1, end, CERT_END,
 		    sizeof(CERT_END) - 1);
 		if (e == NULL) {
 			cd_err_set(err, CD_EPROTO, "certificate chain: "
@@ -147,7 +126,7 @@ cert_chain_split(const char *pem, size_t len, char **leaf, size_t *leaflen,
 			goto out;
 		}
 		/* no block may start inside another */
-		if (find(p + 1, e, "-----BEGIN", 10) != NULL) {
+		if (util_find(p + 1, e, "-----BEGIN", 10) != NULL) {
 			cd_err_set(err, CD_EPROTO, "certificate chain: "
 			    "certificate %zu: nested PEM block", n + 1);
 			goto out;
@@ -218,7 +197,7 @@ first_cert(const char *pem, size_t len, struct cd_err *err)
 	}
 	ERR_clear_error();
 	if ((bio = BIO_new_mem_buf(pem, (int)len)) == NULL ||
-	    (x = PEM_read_bio_X509(bio, NULL, no_password, NULL)) == NULL)
+	    (x = PEM_read_bio_X509(bio, NULL, keys_no_password, NULL)) == NULL)
 		cd_err_crypto(err, "certificate: cannot parse PEM");
 	BIO_free(bio);
 	return x;

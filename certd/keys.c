@@ -170,24 +170,14 @@ keys_pem_free(char *pem, size_t len)
 }
 
 /* Never prompts: an encrypted key is an error, not a question. */
-static int
-no_password(char *buf, int size, int rwflag, void *u)
+int
+keys_no_password(char *buf, int size, int rwflag, void *u)
 {
 	(void)buf;
 	(void)size;
 	(void)rwflag;
 	(void)u;
 	return -1;
-}
-
-/* memmem(3) is a GNU extension; this is the bounded search we need. */
-static const char *
-find(const char *p, const char *end, const char *s, size_t slen)
-{
-	for (; (size_t)(end - p) >= slen; p++)
-		if (*p == *s && memcmp(p, s, slen) == 0)
-			return p;
-	return NULL;
 }
 
 /* Number of PEM blocks whose label ends in "PRIVATE KEY". */
@@ -199,7 +189,7 @@ count_key_blocks(const char *pem, size_t len)
 	const char		*p = pem, *end = pem + len, *eol;
 	size_t			 n = 0, ll;
 
-	while ((p = find(p, end, begin, sizeof(begin) - 1)) != NULL) {
+	while ((p = util_find(p, end, begin, sizeof(begin) - 1)) != NULL) {
 		p += sizeof(begin) - 1;
 		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			eol = end;
@@ -235,7 +225,7 @@ from_pem(const char *pem, size_t len, const char *what, struct cd_err *err)
 	}
 	ERR_clear_error();
 	if ((bio = BIO_new_mem_buf(pem, (int)len)) == NULL ||
-	    (key = PEM_read_bio_PrivateKey(bio, NULL, no_password,
+	    (key = PEM_read_bio_PrivateKey(bio, NULL, keys_no_password,
 	    NULL)) == NULL)
 		cd_err_crypto(err, "%s: cannot parse private key", what);
 	BIO_free(bio);

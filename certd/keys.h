@@ -47,4 +47,7 @@ int	keys_save_new(int dfd, const char *name, EVP_PKEY *, struct cd_err *);
 int	keys_csr(EVP_PKEY *, const char *const *names, size_t n,
 	    unsigned char **der, size_t *len, struct cd_err *);
 
+/* pem_password_cb that never prompts: encrypted PEM is refused. */
+int	keys_no_password(char *, int, int, void *);
+
 #endif

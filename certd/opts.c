@@ -106,8 +106,38 @@ static const struct optdef {
 	{ "poll-timeout", 0, T_UINT, offsetof(struct opts, poll_timeout),
 	    C(ISSUE), true, 1, 86400, "SEC", "give up waiting for the CA "
 	    "after SEC (default 300)" },
-	{ "json", 0, T_BOOL, offsetof(struct opts, json), C(LIST), false,
-	    0, 0, NULL, "machine-readable output" },
+	{ "json", 0, T_BOOL, offsetof(struct opts, json), C(LIST) | C(CHECK),
+	    false, 0, 0, NULL, "machine-readable output" },
+	{ "cert", 0, T_STR, offsetof(struct opts, cert), C(CHECK), false,
+	    0, 0, "FILE", "the certificate to check (PEM)" },
+	{ "chain", 0, T_STR, offsetof(struct opts, chain), C(CHECK), false,
+	    0, 0, "FILE", "intermediate certificates (PEM)" },
+	{ "ca-file", 0, T_STR, offsetof(struct opts, ca_file), C(CHECK),
+	    true, 0, 0, "FILE", "trust anchors for peer chains (default: "
+	    "system store)" },
+	{ "ocsp-response", 0, T_STR, offsetof(struct opts, ocsp_response),
+	    C(CHECK), false, 0, 0, "FILE", "a stapled OCSP response (DER)" },
+	{ "host", 0, T_STR, offsetof(struct opts, host), C(CHECK), false,
+	    0, 0, "HOST[:PORT]", "probe this mail server (default port 25)" },
+	{ "starttls", 0, T_STR, offsetof(struct opts, starttls), C(CHECK),
+	    false, 0, 0, "smtp", "STARTTLS before TLS (the default on port "
+	    "25 and 587)" },
+	{ "tls", 0, T_BOOL, offsetof(struct opts, tls), C(CHECK), false, 0, 0,
+	    NULL, "implicit TLS (the default on port 465)" },
+	{ "no-cache", 0, T_BOOL, offsetof(struct opts, no_cache), C(CHECK),
+	    false, 0, 0, NULL, "neither use nor update the revocation cache" },
+	{ "revocation-order", 0, T_STR, offsetof(struct opts,
+	    revocation_order), C(CHECK), true, 0, 0, "LIST",
+	    "sources in order: crl,ocsp (default), ocsp,crl, crl or ocsp" },
+	{ "ocsp-nonce", 0, T_BOOL, offsetof(struct opts, ocsp_nonce), C(CHECK),
+	    true, 0, 0, NULL, "send an OCSP nonce (private CAs; public CAs "
+	    "ignore it)" },
+	{ "crl-max-size", 0, T_UINT, offsetof(struct opts, crl_max_size),
+	    C(CHECK), true, 1, 4096, "MIB", "largest CRL accepted (default "
+	    "64)" },
+	{ "cache-max-age", 0, T_UINT, offsetof(struct opts, cache_max_age),
+	    C(CHECK), true, 60, 30 * 86400, "SEC", "reuse a verdict at most "
+	    "this long (default 86400)" },
 	{ "reason", 'r', T_STR, offsetof(struct opts, reason), C(REVOKE),
 	    false, 0, 0, "REASON", "unspecified, keyCompromise, "
 	    "affiliationChanged, superseded, cessationOfOperation, ..." },
@@ -133,6 +163,11 @@ static const struct cmddef {
 	    "key (RFC 8555 keyChange), --key-type for the new key." },
 	{ "revoke", OPTS_CMD_REVOKE, "revoke --name CERT [--reason REASON]",
 	    "Revoke the current certificate CERT with the account key." },
+	{ "check", OPTS_CMD_CHECK, "check --cert FILE | --host HOST[:PORT] "
+	    "[options]",
+	    "Is this mail server's certificate revoked? Validates the chain,\n"
+	    "then asks the CRL (first) and OCSP; answers are cached.\n"
+	    "Exit status: 0 good, 1 revoked, 2 unknown (the reason is shown)." },
 	{ "help", OPTS_CMD_HELP, "help [COMMAND]", "Show help." },
 };
 #define NCMDS	(sizeof(cmds) / sizeof(cmds[0]))
@@ -455,7 +490,8 @@ opts_usage(const char *name, FILE *fp)
 		    "most may be set in certd.conf):\n");
 		print_opts(fp, GLOBAL);
 		fprintf(fp, "\n'certd help COMMAND' shows a command's options."
-		    "\nExit status: 0 ok, 1 refused by the CA, 64 usage, 66 "
+		    "\nExit status (check: 0 good, 1 revoked, 2 unknown): "
+		    "0 ok, 1 refused by the CA, 64 usage, 66 "
 		    "not found, 69 CA unreachable,\n70 internal, 74 I/O, 75 "
 		    "temporary (retry later), 76 protocol, 78 config.\n");
 		return 0;

@@ -23,6 +23,7 @@ enum opts_cmd {
 	OPTS_CMD_LIST,
 	OPTS_CMD_ACCOUNT,
 	OPTS_CMD_REVOKE,
+	OPTS_CMD_CHECK,
 	OPTS_CMD_HELP,
 	OPTS_CMD_VERSION,
 };
@@ -73,6 +74,20 @@ struct opts {
 	/* list, revoke */
 	bool		 json;
 	char		*reason;
+
+	/* check */
+	char		*cert;
+	char		*chain;
+	char		*ca_file;
+	char		*ocsp_response;
+	char		*host;
+	char		*starttls;
+	bool		 tls;
+	bool		 no_cache;
+	char		*revocation_order;
+	bool		 ocsp_nonce;
+	unsigned	 crl_max_size;	/* MiB */
+	unsigned	 cache_max_age;	/* seconds a verdict may be reused */
 };
 
 /* Parses argv and the config file into o (defaults first). A usage error

@@ -201,6 +201,15 @@ util_lower(char *s)
 	return s;
 }
 
+const char *
+util_find(const char *p, const char *end, const char *s, size_t slen)
+{
+	for (; (size_t)(end - p) >= slen; p++)
+		if (*p == *s && memcmp(p, s, slen) == 0)
+			return p;
+	return NULL;
+}
+
 void
 util_hex(const unsigned char *p, size_t n, char *out, bool colons)
 {

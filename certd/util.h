@@ -39,6 +39,9 @@ bool	util_is_ipaddr(const char *);
 bool	util_is_safe_component(const char *);
 /* Lower-cases an ASCII string in place; returns it. */
 char	*util_lower(char *);
+/* First occurrence of s[0..slen) in [p, end), or NULL (memmem is GNU). */
+const char *util_find(const char *p, const char *end, const char *s,
+	    size_t slen);
 /* Hex of n bytes into out (2n+1 bytes), lower case, optional ':' */
 void	util_hex(const unsigned char *, size_t, char *out, bool colons);
 /* Constant-time-irrelevant comparison helpers for sorting strings. */
