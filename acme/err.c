@@ -71,7 +71,8 @@ acme_err_crypto(struct acme_err *err, const char *fmt, ...)
 	va_list		 ap;
 	unsigned long	 e;
 	char		 buf[256];
-	int		 first = 1;
+	const char	*data;
+	int		 first = 1, flags;
 
 	if (err == NULL) {
 		ERR_clear_error();
@@ -80,10 +81,18 @@ acme_err_crypto(struct acme_err *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vset(err, ACME_ECRYPTO, fmt, ap);
 	va_end(ap);
-	while ((e = ERR_get_error()) != 0) {
+	while ((e = ERR_get_error_all(NULL, NULL, NULL, &data,
+	    &flags)) != 0) {
 		ERR_error_string_n(e, buf, sizeof(buf));
 		append(err, first ? ": " : "; ");
 		append(err, buf);
+		/* e.g. "certificate has expired" behind a verify error */
+		if ((flags & ERR_TXT_STRING) != 0 && data != NULL &&
+		    *data != '\0') {
+			append(err, " (");
+			append(err, data);
+			append(err, ")");
+		}
 		first = 0;
 	}
 	return -1;

@@ -14,6 +14,8 @@ int	cmd_issue(const struct opts *, struct cd_err *);
 int	cmd_list(const struct opts *, struct cd_err *);
 int	cmd_account(const struct opts *, struct cd_err *);
 int	cmd_revoke(const struct opts *, struct cd_err *);
+/* *status: 0 good, 1 revoked, 2 unknown (when it returns 0) */
+int	cmd_check(const struct opts *, int *status, struct cd_err *);
 
 /* Writes s as a JSON string (quoted, escaped) to fp. */
 void	cmd_json_str(FILE *, const char *);

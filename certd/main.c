@@ -57,7 +57,7 @@ main(int argc, char *argv[])
 {
 	struct opts	 o;
 	struct cd_err	 err;
-	int		 rc = 0;
+	int		 rc = 0, status = 0;
 
 	(void)umask(077);		/* keys are 0600 from the first byte */
 	(void)signal(SIGPIPE, SIG_IGN);
@@ -98,6 +98,10 @@ main(int argc, char *argv[])
 		break;
 	case OPTS_CMD_REVOKE:
 		rc = cmd_revoke(&o, &err);
+		break;
+	case OPTS_CMD_CHECK:
+		if ((rc = cmd_check(&o, &status, &err)) == 0)
+			rc = status;
 		break;
 	default:
 		rc = cd_err_set(&err, CD_EUSAGE, "no command");

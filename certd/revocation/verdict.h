@@ -32,6 +32,9 @@ struct verdict_opts {
 	long		 timeout;	/* seconds per fetch */
 	struct revcache	*cache;		/* NULL: no cache at all */
 	X509_STORE	*store;		/* trust anchors (borrowed) */
+	const char	*trust_id;	/* names the trust anchors (e.g. the
+					 * CA file); NULL: the system store.
+					 * Cached verdicts are per trust_id */
 	time_t		 now;
 };
 
