@@ -327,7 +327,8 @@ header_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	nlen = (size_t)(colon - ptr);
 	v = colon + 1;
 	vlen = n - nlen - 1;
-#define IS(name) (nlen == sizeof(name) - 1 && strncasecmp(ptr, name, nlen) == 0)
+#define IS(name) \
+	(nlen == sizeof(name) - 1 && strncasecmp(ptr, name, nlen) == 0)
 	if (IS("etag")) {
 		if (keep_value(&x->resp.etag, v, vlen, FETCH_VALIDATOR_MAX) ==
 		    -1)

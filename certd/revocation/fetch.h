@@ -22,7 +22,7 @@
 #define FETCH_TIMEOUT		30	/* seconds, when the request says 0 */
 
 struct fetch_req {
-	const char	*url;		/* http:// or https://, <= REV_URL_MAX */
+	const char	*url;		/* http(s)://, <= REV_URL_MAX bytes */
 	const char	*method;	/* "GET" (NULL means GET) or "POST" */
 	const void	*body;		/* POST body (copied), len bytes */
 	size_t		 len;

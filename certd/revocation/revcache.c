@@ -16,7 +16,8 @@
 
 #include <sqlite3.h>
 
-#define WAL_LIMIT	(8 * 1024 * 1024)	/* bytes of WAL kept */
+/* bytes of one row (SQLITE_LIMIT_LENGTH): a CRL with its index */
+#define ROW_MAX		(2 * REVCACHE_BLOB_MAX + 1024 * 1024)
 
 enum st {
 	ST_BEGIN,
@@ -441,7 +442,7 @@ revcache_open(const char *path, struct cd_err *err)
 	(void)sqlite3_db_config(c->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
 	(void)sqlite3_db_config(c->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
 	(void)sqlite3_db_config(c->db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL);
-	(void)sqlite3_limit(c->db, SQLITE_LIMIT_LENGTH, REVCACHE_BLOB_MAX);
+	(void)sqlite3_limit(c->db, SQLITE_LIMIT_LENGTH, (int)ROW_MAX);
 	/* auto_vacuum only takes effect on a new, empty database */
 	if (exec_const(c, "PRAGMA auto_vacuum = INCREMENTAL", err) == -1 ||
 	    query_const(c, "PRAGMA journal_mode = WAL", NULL, mode,
@@ -452,7 +453,8 @@ revcache_open(const char *path, struct cd_err *err)
 		    mode);
 		goto fail;
 	}
-	/* WAL + NORMAL: durable at checkpoints, consistent always */
+	/* WAL + NORMAL: durable at checkpoints, consistent always; the WAL
+	 * is cut back to 8 MiB after a checkpoint */
 	if (exec_const(c, "PRAGMA synchronous = NORMAL", err) == -1 ||
 	    exec_const(c, "PRAGMA journal_size_limit = 8388608", err) == -1 ||
 	    schema(c, err) == -1)
