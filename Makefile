@@ -32,6 +32,8 @@ ACME_SRC  = $(wildcard acme/*.c)
 CERTD_SRC = $(filter-out certd/main.c,$(wildcard certd/*.c certd/*/*.c))
 UNIT_SRC  = $(wildcard tests/unit/*.c)
 FUZZ_SRC  = $(wildcard tests/fuzz/fuzz_*.c)
+BENCH_SRC = $(wildcard tests/bench/*.c)
+BENCH_BIN = $(BENCH_SRC:%.c=$(O)/%)
 
 ACME_OBJ  = $(ACME_SRC:%.c=$(O)/%.o)
 CERTD_OBJ = $(CERTD_SRC:%.c=$(O)/%.o)
@@ -82,6 +84,12 @@ $(UNIT): $(UNIT_OBJ) $(LIBCERTD) $(LIBACME)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS) \
 	    $(shell pkg-config --libs check 2>/dev/null)
 
+# in-process benchmarks (tests/bench/*.c), linked like the unit tests
+$(O)/tests/bench/%: tests/bench/%.c $(LIBCERTD) $(LIBACME)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes $(ALL_LDFLAGS) -o $@ $^ \
+	    $(LDLIBS)
+
 deps:
 	@sh tests/lab/deps.sh $(DEB_BUILD) $(DEB_TEST)
 
@@ -114,7 +122,7 @@ _demo: all
 bench: deps-bench
 	$(MAKE) _bench
 
-_bench: all
+_bench: all $(BENCH_BIN)
 	CERTD=$(abspath $(CERTD)) O=$(abspath $(O)) sh tests/bench/run.sh
 
 # libFuzzer: each tests/fuzz/fuzz_X.c links against the whole library
