@@ -55,7 +55,7 @@ load_files(const struct opts *o, struct subject *s, struct cd_err *err)
 	    err) == -1)
 		goto notfound;
 	if (chain_load_pem(pem, len, &sk, err) == -1)
-		goto out;
+		goto baddata;
 	/* the first certificate is the one checked; any others are
 	 * intermediates sent along in the same file */
 	s->leaf = sk_X509_shift(sk);
@@ -68,7 +68,7 @@ load_files(const struct opts *o, struct subject *s, struct cd_err *err)
 		    err) == -1)
 			goto notfound;
 		if (chain_load_pem(pem, len, &sk, err) == -1)
-			goto out;
+			goto baddata;
 		while (sk_X509_num(sk) > 0)
 			if (sk_X509_push(s->untrusted, sk_X509_shift(sk)) == 0) {
 				cd_err_set(err, CD_ENOMEM, "chain");
@@ -79,6 +79,10 @@ load_files(const struct opts *o, struct subject *s, struct cd_err *err)
 	    REV_OCSP_MAX, (char **)&s->staple, &s->staple_len, err) == -1)
 		goto notfound;
 	rc = 0;
+	goto out;
+baddata:
+	/* the user's file, not a peer's answer: a usage error */
+	err->kind = CD_EUSAGE;
 	goto out;
 notfound:
 	if (err->kind == CD_ESYS && err->sys_errno == ENOENT)

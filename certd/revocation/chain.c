@@ -30,7 +30,6 @@ void
 chain_opts_init(struct chain_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->system_store = true;
 	o->max_aia = CHAIN_AIA_DEFAULT;
 }
 
@@ -331,6 +330,7 @@ aia_fetch(const struct chain_opts *o, X509 *top, STACK_OF(X509) *work,
 		cd_err_clear(&ferr);
 		if (o->aia_fetch(o->aia_arg, st->tried[st->ntried - 1], &der,
 		    &len, &ferr) == -1) {
+			free(der);	/* in case the callback left one */
 			textf(st->msg, sizeof(st->msg), "%s",
 			    ferr.msg[0] != '\0' ? ferr.msg : "fetch failed");
 			continue;
@@ -551,7 +551,8 @@ url_add(char ***urls, size_t *n, const GENERAL_NAME *gn, struct cd_err *err)
 	if (d == NULL || !url_ok(d, len))
 		return 0;
 	for (i = 0; i < *n; i++)
-		if (strlen((*urls)[i]) == len && memcmp((*urls)[i], d, len) == 0)
+		if (strlen((*urls)[i]) == len &&
+		    memcmp((*urls)[i], d, len) == 0)
 			return 0;
 	if ((s = strndup((const char *)d, len)) == NULL)
 		return cd_err_set(err, CD_ENOMEM, "certificate: out of memory");
@@ -722,7 +723,8 @@ escape(char *out, size_t outlen, const char *src, size_t len)
 		if (need == 1)
 			out[o++] = (char)c;
 		else
-			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x",
+			    c);
 	}
 	if (i < len) {
 		memcpy(out + o, "...", 3);

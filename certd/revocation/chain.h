@@ -43,7 +43,8 @@ struct chain_opts {
 	 * Trust anchors: store, when not NULL, is used as is (borrowed; see
 	 * chain_store_new()). Otherwise a store is loaded for the call from
 	 * ca_file and/or ca_path, plus the system store when system_store is
-	 * true or when neither ca_file nor ca_path is given.
+	 * true or when neither ca_file nor ca_path is given (so by default
+	 * a CA file replaces the system store, as curl's --cacert does).
 	 */
 	X509_STORE		*store;
 	const char		*ca_file;
@@ -90,8 +91,8 @@ struct chain_result {
 	char		 reason[CHAIN_REASON_MAX];
 };
 
-/* Zero, system store on, CHAIN_AIA_DEFAULT fetches; now is still 0 and
- * must be set by the caller. */
+/* Zero (system store only if no CA file or path is set),
+ * CHAIN_AIA_DEFAULT fetches; now is still 0 and must be set. */
 void	chain_opts_init(struct chain_opts *);
 
 /*

@@ -9,6 +9,7 @@
 
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
@@ -45,7 +46,8 @@ escape(char *out, size_t outlen, const char *src, size_t len)
 		if (need == 1)
 			out[o++] = (char)c;
 		else
-			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x",
+			    c);
 	}
 	if (i < len) {
 		memcpy(out + o, "...", 3);
@@ -183,17 +185,17 @@ probe_parse_target(const char *arg, char host[PROBE_HOST_MAX],
 		return cd_err_set(err, CD_EUSAGE, "host: bad length");
 	memcpy(host, h, hlen);
 	host[hlen] = '\0';
-	if (!util_is_dnsname(host, false) && !util_is_ipaddr(host) &&
-	    (arg[0] != '[' || strchr(host, ':') == NULL)) {
+	if (arg[0] == '[') {
+		/* brackets are for IPv6 addresses only */
+		if (strchr(host, ':') == NULL || !util_is_ipaddr(host)) {
+			host[0] = '\0';
+			return cd_err_set(err, CD_EUSAGE,
+			    "host: bad IPv6 address");
+		}
+	} else if (!util_is_dnsname(host, false) && !util_is_ipaddr(host)) {
 		host[0] = '\0';
 		return cd_err_set(err, CD_EUSAGE,
 		    "host: not a DNS name or IP address");
-	}
-	/* brackets are for IPv6 addresses only */
-	if (arg[0] == '[' && (!util_is_ipaddr(host) ||
-	    strchr(host, ':') == NULL)) {
-		host[0] = '\0';
-		return cd_err_set(err, CD_EUSAGE, "host: bad IPv6 address");
 	}
 	if (pt == NULL) {
 		(void)snprintf(port, PROBE_PORT_MAX, "%s", PROBE_PORT_DEFAULT);
@@ -221,6 +223,29 @@ struct conn {
 	char		 in[PROBE_LINE_MAX];
 	size_t		 fill;
 };
+
+/* cd_err_sys() of a network call: kind CD_ENET, errno kept */
+static int
+net_sys(struct cd_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+net_sys(struct cd_err *err, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 msg[CD_ERR_MSG];
+	int	 saved = errno;
+
+	if (err == NULL)
+		return -1;
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	errno = saved;
+	cd_err_sys(err, "%s", msg);
+	err->kind = CD_ENET;
+	return -1;
+}
 
 static long long
 now_ms(void)
@@ -259,7 +284,7 @@ wait_io(struct conn *c, short ev, struct cd_err *err)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1)
-			return cd_err_sys(err, "%s: poll", c->peer);
+			return net_sys(err, "%s: poll", c->peer);
 		if (n > 0)
 			return 0;
 	}
@@ -282,7 +307,7 @@ send_all(struct conn *c, const void *buf, size_t len, struct cd_err *err)
 			continue;
 		}
 		if (n == -1)
-			return cd_err_sys(err, "%s: send (%s)", c->peer,
+			return net_sys(err, "%s: send (%s)", c->peer,
 			    c->step);
 		p += n;
 		len -= (size_t)n;
@@ -290,7 +315,12 @@ send_all(struct conn *c, const void *buf, size_t len, struct cd_err *err)
 	return 0;
 }
 
-/* Reads 1..len bytes; end of stream is an error. */
+/*
+ * Reads 1..len bytes; end of stream is an error. The deadline is checked
+ * before every read too, so that a peer sending a steady stream of bytes
+ * that never completes anything (TLS records without end) cannot hold
+ * us past it.
+ */
 static int
 recv_some(struct conn *c, void *buf, size_t len, size_t *got,
     struct cd_err *err)
@@ -298,6 +328,9 @@ recv_some(struct conn *c, void *buf, size_t len, size_t *got,
 	ssize_t	 n;
 
 	for (;;) {
+		if (now_ms() >= c->step_end)
+			return cd_err_set(err, CD_ENET, "%s: timed out (%s)",
+			    c->peer, c->step);
 		n = recv(c->fd, buf, len, 0);
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 		    errno == EINTR)) {
@@ -306,7 +339,7 @@ recv_some(struct conn *c, void *buf, size_t len, size_t *got,
 			continue;
 		}
 		if (n == -1)
-			return cd_err_sys(err, "%s: recv (%s)", c->peer,
+			return net_sys(err, "%s: recv (%s)", c->peer,
 			    c->step);
 		if (n == 0)
 			return cd_err_set(err, CD_ENET,
@@ -381,8 +414,14 @@ tls_do(struct conn *c, enum tls_op op, void *rbuf, const void *wbuf, int len,
 				*done = ret;
 			return 0;
 		}
-		if (e == SSL_ERROR_WANT_WRITE)
-			continue;	/* memory BIO: flushed above */
+		if (e == SSL_ERROR_WANT_WRITE) {
+			/* memory BIO: flushed above; never spin past the
+			 * deadline should it happen anyway */
+			if (now_ms() >= c->step_end)
+				return cd_err_set(err, CD_ENET,
+				    "%s: timed out (%s)", c->peer, c->step);
+			continue;
+		}
 		if (e != SSL_ERROR_WANT_READ)
 			return tls_fail(c, e, err);
 		if (recv_some(c, tmp, sizeof(tmp), &got, err) == -1)
@@ -456,7 +495,7 @@ tcp_connect(struct conn *c, const char *host, const char *port,
 	struct addrinfo	 hints, *ai = NULL, *a;
 	socklen_t	 sl;
 	size_t		 tries = 0;
-	int		 fd, g, soerr, rc = -1;
+	int		 fd, g, soerr, one = 1, rc = -1;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
@@ -480,13 +519,16 @@ tcp_connect(struct conn *c, const char *host, const char *port,
 		fd = socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, 0);
 		if (fd == -1) {
-			cd_err_sys(err, "%s: socket", c->peer);
+			net_sys(err, "%s: socket", c->peer);
 			continue;
 		}
 		c->fd = fd;
+		/* whole commands and TLS flights: no Nagle delay */
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
 		if (connect(fd, a->ai_addr, a->ai_addrlen) == -1) {
 			if (errno != EINPROGRESS) {
-				cd_err_sys(err, "%s: connect", c->peer);
+				net_sys(err, "%s: connect", c->peer);
 				goto next;
 			}
 			if (wait_io(c, POLLOUT, err) == -1)
@@ -495,7 +537,7 @@ tcp_connect(struct conn *c, const char *host, const char *port,
 			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr,
 			    &sl) == -1 || soerr != 0) {
 				errno = soerr;
-				cd_err_sys(err, "%s: connect", c->peer);
+				net_sys(err, "%s: connect", c->peer);
 				goto next;
 			}
 		}
@@ -528,11 +570,17 @@ helo_name(const struct probe_opts *o, char *out, size_t outlen,
 		if (n >= outlen || n >= sizeof(hn))
 			return cd_err_set(err, CD_ECONFIG,
 			    "probe: HELO name too long");
-		/* a DNS name or an address literal "[192.0.2.1]" */
+		/* a DNS name or an address literal (RFC 5321 §4.1.3):
+		 * "[192.0.2.1]" or "[IPv6:2001:db8::1]" */
 		if (n > 2 && h[0] == '[' && h[n - 1] == ']') {
 			memcpy(hn, h + 1, n - 2);
 			hn[n - 2] = '\0';
-			literal = util_is_ipaddr(hn);
+			if (strncmp(hn, "IPv6:", 5) == 0)
+				literal = strchr(hn + 5, ':') != NULL &&
+				    util_is_ipaddr(hn + 5);
+			else
+				literal = strchr(hn, ':') == NULL &&
+				    util_is_ipaddr(hn);
 		}
 		if (!literal && !util_is_dnsname(h, false))
 			return cd_err_set(err, CD_ECONFIG,
@@ -555,6 +603,7 @@ tls_start(struct conn *c, SSL_CTX **ctxp, const struct probe_opts *o,
 {
 	SSL_CTX	*ctx;
 	BIO	*rbio, *wbio;
+	char	 sni[PROBE_HOST_MAX];
 
 	ERR_clear_error();
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
@@ -588,8 +637,10 @@ tls_start(struct conn *c, SSL_CTX **ctxp, const struct probe_opts *o,
 	BIO_set_mem_eof_return(c->wbio, -1);
 	SSL_set_bio(c->ssl, c->rbio, c->wbio);	/* ssl owns both */
 	SSL_set_connect_state(c->ssl);
-	if ((util_is_dnsname(o->host, false) &&
-	    SSL_set_tlsext_host_name(c->ssl, o->host) != 1) ||
+	/* a copy: the macro casts its argument to (void *) */
+	(void)snprintf(sni, sizeof(sni), "%s", o->host);
+	if ((util_is_dnsname(sni, false) &&
+	    SSL_set_tlsext_host_name(c->ssl, sni) != 1) ||
 	    SSL_set_tlsext_status_type(c->ssl, TLSEXT_STATUSTYPE_ocsp) != 1)
 		return cd_err_crypto(err, "%s: TLS options", c->peer);
 	return tls_do(c, OP_CONNECT, NULL, NULL, 0, NULL, err);
@@ -639,16 +690,19 @@ record(struct conn *c, struct probe_result *res, struct cd_err *err)
 	return 0;
 }
 
-/* QUIT, politely but without waiting long; failures do not matter now. */
+/*
+ * QUIT, politely but without waiting long (and not at all for the reply
+ * when we are giving up); failures do not matter any more.
+ */
 static void
-quit(struct conn *c, long long timeout)
+quit(struct conn *c, long long timeout, bool wait_reply)
 {
 	struct probe_reply	 r;
 
 	step(c, "QUIT", timeout < PROBE_QUIT_WAIT_MAX ? timeout :
 	    PROBE_QUIT_WAIT_MAX);
 	c->fill = 0;
-	if (conn_write(c, "QUIT\r\n", NULL) == 0)
+	if (conn_write(c, "QUIT\r\n", NULL) == 0 && wait_reply)
 		(void)read_reply(c, &r, NULL);
 	if (c->ssl != NULL) {
 		ERR_clear_error();
@@ -708,6 +762,7 @@ probe_run(const struct probe_opts *o, struct probe_result *res,
 		(void)snprintf(res->banner, sizeof(res->banner), "%s", r.text);
 		if (r.code != 220) {
 			refused(c, &r, err);
+			quit(c, timeout, false);
 			goto out;
 		}
 		step(c, "EHLO", timeout);
@@ -717,11 +772,13 @@ probe_run(const struct probe_opts *o, struct probe_result *res,
 			goto out;
 		if (r.code != 250) {
 			refused(c, &r, err);
+			quit(c, timeout, false);
 			goto out;
 		}
 		if (!r.starttls) {
 			cd_err_set(err, CD_EPROTO,
 			    "%s: the server does not offer STARTTLS", c->peer);
+			quit(c, timeout, false);
 			goto out;
 		}
 		step(c, "STARTTLS", timeout);
@@ -730,6 +787,7 @@ probe_run(const struct probe_opts *o, struct probe_result *res,
 			goto out;
 		if (r.code != 220) {
 			refused(c, &r, err);
+			quit(c, timeout, false);
 			goto out;
 		}
 	}
@@ -747,7 +805,7 @@ probe_run(const struct probe_opts *o, struct probe_result *res,
 			goto out;
 		}
 	}
-	quit(c, timeout);
+	quit(c, timeout, true);
 	rc = 0;
 out:
 	if (rc == -1)
