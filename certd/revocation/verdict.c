@@ -103,7 +103,9 @@ until(const struct vctx *v, time_t next_update)
 		t = next_update;
 	if (na != 0 && na < t)
 		t = na;
-	return t;
+	/* a source inside the skew past its nextUpdate: usable now, not
+	 * reusable later */
+	return t < v->o->now ? v->o->now : t;
 }
 
 static void
@@ -221,18 +223,20 @@ from_crl(struct vctx *v, const char *url, struct cd_err *err)
 			revcache_crl_clear(&rc);
 			got = 1;
 		}
-		if (got == 0 && rc.fresh) {
-			if ((c = crl_index_load(rc.index, rc.index_len,
-			    &e)) != NULL && crl_check_time(c, o->now, &e) == 0) {
-				ret = crl_answer(v, c, url);
-				goto out;
-			}
+		if (got == 0 && (c = crl_index_load(rc.index, rc.index_len,
+		    &e)) != NULL && crl_check_time(c, o->now, &e) == -1) {
 			crl_free(c);
 			c = NULL;
 		}
+		/* before its nextUpdate a cached CRL is the answer; after it
+		 * (within the skew) only if no newer one can be had */
+		if (c != NULL && rc.fresh) {
+			ret = crl_answer(v, c, url);
+			goto out;
+		}
 	}
 	if (backing_off(v, url))
-		goto out;
+		goto cached;
 	memset(&req, 0, sizeof(req));
 	req.url = url;
 	req.max = o->crl_max;
@@ -243,13 +247,17 @@ from_crl(struct vctx *v, const char *url, struct cd_err *err)
 	}
 	if (fetch_one(&req, &resp, &e) == -1) {
 		failed(v, url, &e);
-		goto out;
+		goto cached;
 	}
 	if (resp.not_modified) {
-		/* unchanged, and ours was stale: it is expired there too */
-		why(v, "%s: CRL not updated since nextUpdate", url);
-		goto out;
+		/* the same CRL as ours: usable exactly as on a 200 */
+		if (o->cache != NULL)
+			(void)revcache_crl_touch(o->cache, url, o->now, NULL);
+		if (c == NULL)
+			why(v, "%s: CRL not updated since its nextUpdate", url);
+		goto cached;
 	}
+	crl_free(c);
 	if ((c = crl_parse(resp.body, resp.len, o->crl_max, &e)) == NULL ||
 	    crl_verify(c, v->issuer, o->now, &e) == -1 ||
 	    crl_scope_check(c, false, url, &e) == -1) {
@@ -277,6 +285,11 @@ from_crl(struct vctx *v, const char *url, struct cd_err *err)
 		(void)revcache_failure_clear(o->cache, url, NULL);
 	}
 	ret = crl_answer(v, c, url);
+	goto out;
+cached:
+	/* no newer CRL could be had: the cached one while it is in time */
+	if (c != NULL)
+		ret = crl_answer(v, c, url);
 out:
 	crl_free(c);
 	fetch_resp_clear(&resp);
