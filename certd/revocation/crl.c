@@ -428,10 +428,13 @@ ext_next(const struct parser *ps, struct der *d, enum ext_id *id,
 	if (der_get_only(ps, &e, T_OCTETSTRING, val, "extension value") == -1)
 		return -1;
 	*id = X_UNKNOWN;
-	for (i = 0; i < sizeof(ext_oids) / sizeof(ext_oids[0]); i++)
+	for (i = 0; i < sizeof(ext_oids) / sizeof(ext_oids[0]); i++) {
 		if (ext_oids[i].len == n &&
-		    memcmp(ext_oids[i].oid, oid->p, n) == 0)
+		    memcmp(ext_oids[i].oid, oid->p, n) == 0) {
 			*id = ext_oids[i].id;
+			break;
+		}
+	}
 	return 0;
 }
 
@@ -530,6 +533,8 @@ parse_idp(struct crl *c, const struct parser *ps, struct der *val)
 
 	if (der_get_only(ps, val, T_SEQUENCE, &idp, "IDP") == -1)
 		return -1;
+	if (der_is_empty(&idp))		/* MUST NOT be empty (§5.2.5) */
+		return bad(ps, idp.p, "IDP (empty)");
 	c->has_idp = true;
 	if (der_is_at(&idp, T_CTXC(0))) {
 		if (der_get(ps, &idp, T_CTXC(0), &dpn, "IDP name") == -1)
@@ -1246,7 +1251,9 @@ crl_lookup(const struct crl *c, const unsigned char *serial, size_t len,
 			hi = mid;
 	}
 	a = lo;
-	for (hi = c->nsamples; lo < hi; ) {
+	/* usually no sample equals t: then b == a */
+	hi = a < c->nsamples && c->samples[a] == t ? c->nsamples : a;
+	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
 		if (c->samples[mid] <= t)
 			lo = mid + 1;
