@@ -1,7 +1,8 @@
 #!/bin/sh
 # run.sh [SECONDS] - runs every libFuzzer binary $FUZZ_O/fuzz_* (built by
 # `make fuzz`) for SECONDS each (default 30), with a corpus directory
-# $FUZZ_O/corpus/<name> seeded from tests/data/acme/ when it exists.
+# $FUZZ_O/corpus/<name> seeded from tests/data/acme/ (JSON) or with
+# inputs made at run time (CRL, certificates, SMTP replies).
 # Crash inputs land in $FUZZ_O/crash-<name>-*. Fails if any fuzzer fails.
 set -eu
 
@@ -14,6 +15,28 @@ case $secs in
 ''|*[!0-9]*) echo "fuzz: bad number of seconds: $secs" >&2; exit 64 ;;
 esac
 
+# A CA, a certificate and a CRL made now with the openssl CLI: seeds for
+# the DER/PEM parsers (never committed blobs, STYLE.md §7)
+pki_seeds() {
+	d=$(mktemp -d)
+	if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+	    -nodes -keyout "$d/ca.key" -out "$d/ca.pem" -days 30 \
+	    -subj /CN=fuzz-ca >/dev/null 2>&1; then
+		printf 'database = %s/index\ndefault_md = sha256\n' "$d" \
+		    >"$d/ca.cnf"
+		: >"$d/index"
+		openssl ca -config "$d/ca.cnf" -gencrl -keyfile "$d/ca.key" \
+		    -cert "$d/ca.pem" -crldays 7 -out "$d/crl.pem" \
+		    >/dev/null 2>&1 &&
+		    openssl crl -in "$d/crl.pem" -outform DER \
+		    -out "$1/crl.der" >/dev/null 2>&1
+		cp "$d/crl.pem" "$d/ca.pem" "$1/" 2>/dev/null || true
+		openssl x509 -in "$d/ca.pem" -outform DER -out "$1/ca.der" \
+		    >/dev/null 2>&1 || true
+	fi
+	rm -rf "$d"
+}
+
 pass=0
 fail=0
 failed=
@@ -25,7 +48,13 @@ for bin in "$FUZZ_O"/fuzz_*; do
 	corpus=$FUZZ_O/corpus/$name
 	log=$FUZZ_O/log-$name.txt
 	mkdir -p "$corpus"
-	if [ -d "$seeds" ]; then
+	case $name in
+	fuzz_crl|fuzz_chain) pki_seeds "$corpus" ;;
+	fuzz_probe) printf '220 mx.example.org ESMTP\r\n' >"$corpus/banner"
+		printf '250-mx\r\n250-PIPELINING\r\n250 STARTTLS\r\n' \
+		    >"$corpus/ehlo" ;;
+	esac
+	if [ "$name" = fuzz_acme_json ] && [ -d "$seeds" ]; then
 		for s in "$seeds"/*; do
 			if [ -f "$s" ]; then
 				cp "$s" "$corpus/"
