@@ -48,9 +48,11 @@ load_files(const struct opts *o, struct subject *s, struct cd_err *err)
 {
 	STACK_OF(X509)	*sk = NULL;
 	char		*pem = NULL;
+	const char	*file;
 	size_t		 len;
 	int		 rc = -1;
 
+	file = o->cert;
 	if (file_read(AT_FDCWD, o->cert, CHAIN_PEM_MAX, &pem, &len,
 	    err) == -1)
 		goto notfound;
@@ -64,6 +66,7 @@ load_files(const struct opts *o, struct subject *s, struct cd_err *err)
 	free(pem);
 	pem = NULL;
 	if (o->chain != NULL) {
+		file = o->chain;
 		if (file_read(AT_FDCWD, o->chain, CHAIN_PEM_MAX, &pem, &len,
 		    err) == -1)
 			goto notfound;
@@ -82,7 +85,12 @@ load_files(const struct opts *o, struct subject *s, struct cd_err *err)
 	goto out;
 baddata:
 	/* the user's file, not a peer's answer: a usage error */
-	err->kind = CD_EUSAGE;
+	{
+		char	 msg[sizeof(err->msg)];
+
+		(void)snprintf(msg, sizeof(msg), "%s", err->msg);
+		cd_err_set(err, CD_EUSAGE, "%s: %s", file, msg);
+	}
 	goto out;
 notfound:
 	if (err->kind == CD_ESYS && err->sys_errno == ENOENT)
