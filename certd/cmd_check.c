@@ -25,6 +25,7 @@
 #include "revocation/verdict.h"
 
 #define CHECK_DB	"revocation.db"
+#define CHECK_CACHE_MAX	(256u * 1024 * 1024)	/* bytes of cache data */
 
 struct subject {
 	X509		*leaf;
@@ -274,6 +275,11 @@ cmd_check(const struct opts *o, int *status, struct cd_err *err)
 		goto out;
 	if (verdict_check(s.leaf, s.untrusted, s.staple, s.staple_len, &vo,
 	    &r, err) == -1)
+		goto out;
+	/* keep the cache bounded; only after work that went to the
+	 * network, so that cached answers stay cheap */
+	if (vo.cache != NULL && r.source != REV_SRC_CACHE &&
+	    revcache_prune(vo.cache, vo.now, CHECK_CACHE_MAX, NULL, err) == -1)
 		goto out;
 	print_result(o, s.leaf, &r);
 	*status = r.status == REV_GOOD ? 0 : r.status == REV_REVOKED ? 1 : 2;
