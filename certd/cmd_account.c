@@ -13,6 +13,7 @@
 #include "keys.h"
 #include "log.h"
 #include "store.h"
+#include "util.h"
 
 static int
 show(struct acct *a, struct store *st, struct cd_err *err)
@@ -68,6 +69,48 @@ deactivate(struct acct *a, struct store *st, struct cd_err *err)
 	printf("certd: %s: account %s deactivated\n", a->server,
 	    store_kv_get(&a->kv, "url"));
 	return 0;
+}
+
+static int
+update(struct acct *a, struct store *st, const struct opts *o,
+    struct cd_err *err)
+{
+	struct acme_account	 acc;
+	struct acme_err		 ae;
+	char			**contact;
+	size_t			 i;
+	int			 rc = -1;
+
+	if (acct_load(a, st, err) == -1)
+		return -1;
+	contact = xcalloc(o->email.n + 1, sizeof(*contact));
+	for (i = 0; i < o->email.n; i++) {
+		if (strchr(o->email.v[i], '@') == NULL ||
+		    strpbrk(o->email.v[i], " ,\t\r\n<>") != NULL) {
+			cd_err_set(err, CD_EUSAGE, "%s: not an email address",
+			    o->email.v[i]);
+			goto out;
+		}
+		contact[i] = xasprintf("mailto:%s", o->email.v[i]);
+	}
+	/* no --email: remove every contact (RFC 8555 §7.3.2) */
+	if (acme_account_update(a->client, (const char *const *)contact,
+	    o->email.n, &acc, &ae) == -1) {
+		cd_err_from_acme(err, &ae, "%s: contact update failed",
+		    a->server);
+		goto out;
+	}
+	rc = acct_record(a, &acc, err);
+	acme_account_clear(&acc);
+	if (rc == -1 || (rc = acct_save(a, st, err)) == -1)
+		goto out;
+	printf("certd: %s: contact updated (%zu address%s)\n", a->server,
+	    o->email.n, o->email.n == 1 ? "" : "es");
+out:
+	for (i = 0; i < o->email.n; i++)
+		free(contact[i]);
+	free(contact);
+	return rc;
 }
 
 static int
@@ -143,9 +186,11 @@ cmd_account(const struct opts *o, struct cd_err *err)
 		return cd_err_set(err, CD_EUSAGE, "account: unexpected "
 		    "argument \"%.64s\"", o->args[1]);
 	if (strcmp(sub, "show") != 0 && strcmp(sub, "register") != 0 &&
-	    strcmp(sub, "deactivate") != 0 && strcmp(sub, "rollover") != 0)
+	    strcmp(sub, "deactivate") != 0 && strcmp(sub, "rollover") != 0 &&
+	    strcmp(sub, "update") != 0)
 		return cd_err_set(err, CD_EUSAGE, "account: unknown action "
-		    "\"%.64s\" (show, register, deactivate, rollover)", sub);
+		    "\"%.64s\" (show, register, update, deactivate, rollover)",
+		    sub);
 	ro = strcmp(sub, "show") == 0;
 	existed = stat(o->state_dir, &sb) == 0;
 	if ((st = store_open(o->state_dir, strcmp(sub, "register") == 0,
@@ -165,6 +210,8 @@ cmd_account(const struct opts *o, struct cd_err *err)
 		rc = do_register(&a, st, o, err);
 	else if (strcmp(sub, "deactivate") == 0)
 		rc = deactivate(&a, st, err);
+	else if (strcmp(sub, "update") == 0)
+		rc = update(&a, st, o, err);
 	else
 		rc = rollover(&a, st, o, err);
 out:

@@ -74,6 +74,15 @@ lab_check_cert "$LAB_STATE/certs/acct2.example.test/current" \
     "$LAB_TMP/root.pem"
 
 # deactivate; then issuing must fail clearly and change nothing
+# contact update: replaced at the CA and in account.conf
+lab_expect 0 update lab_certd --email a@certd.test --email b@certd.test \
+    account update
+lab_expect 0 showupd lab_certd account show
+[ "$(grep -c '^contact=mailto:[ab]@certd.test$' "$LAB_TMP/showupd.out")" \
+    -eq 2 ] || lab_die "contacts not updated"
+grep -q '^contact=mailto:lab@certd.test$' "$LAB_TMP/showupd.out" &&
+    lab_die "old contact still there"
+
 lab_expect 0 deactivate lab_certd account deactivate
 cat "$LAB_TMP/deactivate.out"
 lab_expect 0 show3 lab_certd account show
