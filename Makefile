@@ -24,7 +24,7 @@ ALL_CFLAGS = -std=c11 -DCERTD_VERSION=\"$(VERSION)\" -D_POSIX_C_SOURCE=200809L -
 	     -D_FORTIFY_SOURCE=2 -Iacme -Icertd $(WARN) $(WERROR) \
 	     -fstack-protector-strong -fPIE $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
-LDLIBS	+= $(PKG_LIBS)
+LDLIBS	+= $(PKG_LIBS) -lresolv
 SAN	 = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=undefined
 
@@ -48,7 +48,9 @@ UNIT	 = $(O)/tests/unit/check_all
 DEB_BUILD = build-essential pkg-config libssl-dev libcurl4-openssl-dev \
 	    libjansson-dev libinih-dev libsqlite3-dev check openssl curl \
 	    ca-certificates
-DEB_TEST  = pebble bind9-dnsutils shellcheck procps iproute2 python3 \
+DEB_TEST  = pebble bind9-dnsutils shellcheck procps iproute2 python3 postfix \
+	    systemd man-db \
+	    dovecot-imapd libidn12 libgnutls-dane0 libnsl2 libdb5.3 \
 	    clang libclang-rt-14-dev
 DEB_BENCH = lego certbot time
 
@@ -148,12 +150,30 @@ lint:
 	    shellcheck -s sh hooks/* tests/lab/*.sh tests/integ/*.sh \
 	        tests/bench/*.sh || bad=1; exit $$bad
 
+# systemd units (ExecStart gets SBINDIR) and the sysusers file of certd.service
+UNITDIR	?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd \
+	    2>/dev/null),/lib/systemd/system)
+SYSUSERSDIR ?= $(or $(shell pkg-config --variable=sysusersdir systemd \
+	    2>/dev/null),/usr/lib/sysusers.d)
+UNITS	 = certd-renew.service certd-renew.timer certd.service
+HOOKS	 = $(notdir $(wildcard hooks/*))
+
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
-	    $(DESTDIR)$(LIBEXECDIR)/hooks $(DESTDIR)$(SYSCONFDIR)/certd
+	    $(DESTDIR)$(LIBEXECDIR)/hooks $(DESTDIR)$(SYSCONFDIR)/certd \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
 	install -m 0755 $(CERTD) $(DESTDIR)$(SBINDIR)/certd
 	install -m 0644 man/certd.8 $(DESTDIR)$(MANDIR)/man8/certd.8
-	install -m 0755 hooks/dns-01-nsupdate $(DESTDIR)$(LIBEXECDIR)/hooks/
+	install -m 0755 $(addprefix hooks/,$(HOOKS)) \
+	    $(DESTDIR)$(LIBEXECDIR)/hooks/
+	for u in $(UNITS); do \
+	    sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/$$u \
+	        >$(DESTDIR)$(UNITDIR)/$$u.tmp && \
+	    chmod 0644 $(DESTDIR)$(UNITDIR)/$$u.tmp && \
+	    mv $(DESTDIR)$(UNITDIR)/$$u.tmp $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	install -m 0644 systemd/certd.sysusers \
+	    $(DESTDIR)$(SYSUSERSDIR)/certd.conf
 	@if [ ! -e $(DESTDIR)$(SYSCONFDIR)/certd/certd.conf ]; then \
 	    install -m 0600 templates/certd.conf \
 	        $(DESTDIR)$(SYSCONFDIR)/certd/certd.conf; \
@@ -161,7 +181,9 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/certd $(DESTDIR)$(MANDIR)/man8/certd.8 \
-	    $(DESTDIR)$(LIBEXECDIR)/hooks/dns-01-nsupdate
+	    $(addprefix $(DESTDIR)$(LIBEXECDIR)/hooks/,$(HOOKS)) \
+	    $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) \
+	    $(DESTDIR)$(SYSUSERSDIR)/certd.conf
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/hooks $(DESTDIR)$(LIBEXECDIR)
 
 clean:

@@ -357,4 +357,36 @@ int	acme_http01_webroot_put(const char *dir, const char *token,
 	    const char *keyauth, struct acme_err *);
 void	acme_http01_webroot_remove(const char *dir, const char *token);
 
+/* ---- ARI (RFC 9773): renewal information */
+
+#define ACME_ARI_ID_MAX		256	/* bytes of a certificate identifier */
+
+/* A suggested renewal window (RFC 9773 §4.2); end > start always. */
+struct acme_renewal_info {
+	time_t		 start;		/* suggestedWindow.start */
+	time_t		 end;		/* suggestedWindow.end */
+	char		*explanation_url;	/* may be NULL */
+	time_t		 retry_after;	/* seconds, from Retry-After; 0: none */
+};
+
+/* RFC 9773 §4.1 identifier of a DER certificate: base64url of the
+ * Authority Key Identifier's keyIdentifier, ".", base64url of the DER
+ * serial number's content octets. *id is malloc'd. ACME_EUSAGE when the
+ * certificate has no keyIdentifier, ACME_EPROTO when it does not parse. */
+int	acme_ari_cert_id(const unsigned char *der, size_t len, char **id,
+	    struct acme_err *);
+/* *yes: the directory offers renewalInfo (fetches the directory once). */
+int	acme_ari_supported(struct acme_client *, bool *yes, struct acme_err *);
+/* Unauthenticated GET {renewalInfo}/{id} (§4.2); the reply (untrusted)
+ * is parsed into *ri, with the Retry-After header in ri->retry_after.
+ * ACME_EUSAGE when the directory has no renewalInfo or id is malformed;
+ * on HTTP errors err->retry_after carries the server's Retry-After. */
+int	acme_ari_get(struct acme_client *, const char *id,
+	    struct acme_renewal_info *ri, struct acme_err *);
+void	acme_renewal_info_clear(struct acme_renewal_info *);
+/* The problem type a newOrder with `replaces` fails with when another
+ * order already replaced that certificate (§5). */
+#define ACME_PROBLEM_ALREADY_REPLACED \
+	"urn:ietf:params:acme:error:alreadyReplaced"
+
 #endif

@@ -116,4 +116,10 @@ struct acme_solver_ops {
 struct acme_responder *acme_solver_start(const char *what, const char *addr,
 	    unsigned port, const struct acme_solver_ops *, struct acme_err *);
 
+/* ---- ARI (RFC 9773): renewalInfo reply body (json.c). Requires
+ * suggestedWindow with RFC 3339 start and end, end after start;
+ * explanationURL optional (a URL as above). Unknown members ignored. */
+int	acme_json_renewal_info(const void *, size_t, bool allow_http,
+	    struct acme_renewal_info *, struct acme_err *);
+
 #endif

@@ -1027,6 +1027,57 @@ acme_json_problem(const void *body, size_t len, struct acme_problem **out,
 	return rc;
 }
 
+/* RFC 9773 §4.2: {"suggestedWindow": {"start", "end"}, "explanationURL"} */
+static int
+window_time(json_t *win, const char *ctx, const char *name, time_t *out,
+    struct acme_err *err)
+{
+	const char	*s;
+	json_t		*v;
+	size_t		 len;
+
+	if (member(win, ctx, name, T_STRING, true, &v, err) == -1 ||
+	    text_of(v, ctx, name, TIME_MAX, &s, &len, err) == -1)
+		return -1;
+	if (rfc3339_parse(s, len, out) == -1)
+		return acme_err_set(err, ACME_EPROTO,
+		    "%s: member \"%s\": not an RFC 3339 timestamp", ctx, name);
+	return 0;
+}
+
+int
+acme_json_renewal_info(const void *body, size_t len, bool allow_http,
+    struct acme_renewal_info *ri, struct acme_err *err)
+{
+	static const char	 ctx[] = "renewalInfo";
+	static const char	 wctx[] = "renewalInfo: suggestedWindow";
+	json_t			*root, *win;
+	int			 rc = -1;
+
+	memset(ri, 0, sizeof(*ri));
+	if ((root = load(body, len, ctx, err)) == NULL)
+		return -1;
+	if (member(root, ctx, "suggestedWindow", T_OBJECT, true, &win,
+	    err) == -1 ||
+	    window_time(win, wctx, "start", &ri->start, err) == -1 ||
+	    window_time(win, wctx, "end", &ri->end, err) == -1 ||
+	    url_member(root, ctx, "explanationURL", false, allow_http,
+	    &ri->explanation_url, err) == -1)
+		goto out;
+	/* §4.3.3: an end equal to or before the start is malformed */
+	if (ri->end <= ri->start) {
+		acme_err_set(err, ACME_EPROTO, "%s: end is not after start",
+		    wctx);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc == -1)
+		acme_renewal_info_clear(ri);
+	json_decref(root);	/* the URL was copied */
+	return rc;
+}
+
 /* ---- clearing */
 
 void
@@ -1049,6 +1100,15 @@ acme_directory_clear(struct acme_directory *d)
 		free(d->profiles[i]);
 	free(d->profiles);
 	memset(d, 0, sizeof(*d));
+}
+
+void
+acme_renewal_info_clear(struct acme_renewal_info *ri)
+{
+	if (ri == NULL)
+		return;
+	free(ri->explanation_url);
+	memset(ri, 0, sizeof(*ri));
 }
 
 void

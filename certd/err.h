@@ -23,6 +23,7 @@ enum cd_errkind {
 	CD_ENET,	/* no answer from a server: connection, TLS, timeout */
 	CD_ESERVER,	/* the ACME server refused (problem document) */
 	CD_ENOTFOUND,	/* the named object does not exist */
+	CD_EINSTALL,	/* installing into an MTA failed (exit 1) */
 };
 
 struct cd_err {

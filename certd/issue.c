@@ -18,6 +18,7 @@
 #include "acct.h"
 #include "cert.h"
 #include "hooks.h"
+#include "install/install.h"
 #include "keys.h"
 #include "log.h"
 #include "util.h"
@@ -51,6 +52,7 @@ struct job {
 	size_t			 npend;
 	struct acme_responder	*resp;
 	long			 deadline_ms;
+	struct issue_params	*p;	/* never NULL */
 };
 
 /* Set by SIGINT/SIGTERM/SIGHUP during an issuance, so the run stops at the
@@ -225,6 +227,15 @@ key_prepare(struct job *j, struct cd_err *err)
 		return cd_err_set(err, CD_EUSAGE, "issue: unknown key type "
 		    "\"%.32s\" (ecdsa-p256, ecdsa-p384, rsa2048, rsa3072, "
 		    "rsa4096)", o->key_type);
+	if (j->p->key != NULL) {
+		/* the caller chose the key (DANE: current or staged next) */
+		if (keys_type_of(j->p->key, &j->kt) == -1 ||
+		    EVP_PKEY_up_ref(j->p->key) != 1)
+			return cd_err_set(err, CD_EUSAGE, "%s: the given key "
+			    "is of an unsupported type", j->name);
+		j->key = j->p->key;
+		return 0;
+	}
 	if (o->reuse_key) {
 		if (store_cert_read(j->st, j->name, "privkey.pem",
 		    KEYS_PEM_MAX, &pem, &len, err) == 0) {
@@ -636,7 +647,8 @@ meta_build(struct job *j, const struct cert_info *ci, const char *order_url,
 	ADD("not_after", t2);
 	ADD("issued_at", t3);
 #undef ADD
-	return 0;
+	/* where --install put it, so that a renewal installs there too */
+	return install_meta_add(o, m, err);
 }
 
 /* Checks what the CA sent and commits it as a new version. */
@@ -683,15 +695,20 @@ store_result(struct job *j, const struct acme_chain *chain,
 	f.privkey = kpem;
 	f.keylen = kl;
 	f.meta = &meta;
-	if (store_cert_commit(j->st, j->name, &f, err) == -1)
+	/* a dry run checks everything above and stops before the commit */
+	if (!j->p->dry_run &&
+	    store_cert_commit(j->st, j->name, &f, err) == -1)
 		goto out;
 	(void)strftime(day, sizeof(day), "%Y-%m-%d",
 	    gmtime_r(&ci.not_after, &tm));
-	if (!j->o->quiet)
+	if (!j->o->quiet && !j->p->quiet)
 		printf("certd: %s: issued, serial %s, expires %s\n", j->name,
 		    ci.serial, day);
-	log_info("%s: issued, serial %s, expires %s", j->name, ci.serial,
-	    day);
+	log_info("%s: %s, serial %s, expires %s", j->name, j->p->dry_run ?
+	    "issued (dry run, not stored)" : "issued", ci.serial, day);
+	(void)snprintf(j->p->serial, sizeof(j->p->serial), "%s", ci.serial);
+	(void)snprintf(j->p->sha256, sizeof(j->p->sha256), "%s", ci.sha256);
+	j->p->not_after = ci.not_after;
 	rc = 0;
 out:
 	free(leaf);
@@ -728,11 +745,23 @@ run(struct job *j, struct cd_err *err)
 		    ACME_ID_DNS;
 		ids[i].value = j->names[i];
 	}
-	if (acme_order_new(j->acct.client, ids, j->nnames, o->profile, NULL,
-	    &ord, &ae) == -1) {
+	rc = acme_order_new(j->acct.client, ids, j->nnames, o->profile,
+	    j->p->replaces, &ord, &ae);
+	/* RFC 9773 §5: the certificate was replaced by another order
+	 * already; this one is still wanted, just not as "the" successor */
+	if (rc == -1 && j->p->replaces != NULL &&
+	    strcmp(ae.type, ACME_PROBLEM_ALREADY_REPLACED) == 0) {
+		log_notice("%s: the CA says the certificate was already "
+		    "replaced; ordering without \"replaces\"", j->name);
+		j->p->replaces_dropped = true;
+		rc = acme_order_new(j->acct.client, ids, j->nnames,
+		    o->profile, NULL, &ord, &ae);
+	}
+	if (rc == -1) {
 		cd_err_from_acme(err, &ae, "%s: order failed", j->name);
 		goto out;
 	}
+	rc = -1;
 	log_info("%s: order %s", j->name, ord.url);
 	if (ord.status == ACME_ST_PENDING && authorize(j, &ord, err) == -1)
 		goto out;
@@ -769,7 +798,8 @@ run(struct job *j, struct cd_err *err)
 	}
 	if (store_result(j, &chains[pick], ord.url, err) == -1)
 		goto out;
-	if (j->acct.fresh && acct_save(&j->acct, j->st, err) == -1)
+	if (j->acct.fresh && !j->p->dry_run &&
+	    acct_save(&j->acct, j->st, err) == -1)
 		goto out;
 	rc = 0;
 out:
@@ -783,12 +813,27 @@ out:
 int
 issue_run(struct store *st, const struct opts *o, struct cd_err *err)
 {
+	return issue_run_params(st, o, NULL, err);
+}
+
+int
+issue_run_params(struct store *st, const struct opts *o,
+    struct issue_params *params, struct cd_err *err)
+{
+	struct issue_params	 none;
 	struct job		 j;
+	struct install_plan	 plan;
 	struct sigaction	 sa, old[3];
 	static const int	 sigs[3] = { SIGINT, SIGTERM, SIGHUP };
 	size_t			 i;
 	int			 rc = -1;
 
+	/* bad --install targets are usage errors before the CA is asked */
+	if (o->configure && o->install.n == 0)
+		return cd_err_set(err, CD_EUSAGE, "issue: --configure needs "
+		    "--install");
+	if (install_plan_from_opts(o, &o->install, &plan, err) == -1)
+		return -1;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;	/* no SA_RESTART: waits end early */
 	(void)sigemptyset(&sa.sa_mask);
@@ -797,6 +842,8 @@ issue_run(struct store *st, const struct opts *o, struct cd_err *err)
 	memset(&j, 0, sizeof(j));
 	j.o = o;
 	j.st = st;
+	memset(&none, 0, sizeof(none));
+	j.p = params != NULL ? params : &none;
 	j.deadline_ms = now_ms() + 1000L * (o->poll_timeout > 0 ?
 	    o->poll_timeout : ISSUE_POLL_TIMEOUT);
 	if (acct_init(&j.acct, o, err) == -1)
@@ -805,8 +852,16 @@ issue_run(struct store *st, const struct opts *o, struct cd_err *err)
 	    key_prepare(&j, err) == -1)
 		goto out;
 	rc = run(&j, err);
-	if (rc == -1)
+	/* a dry run keeps no account either: it was never saved */
+	if (rc == -1 || j.p->dry_run)
 		acct_abandon(&j.acct);
+	/* --install: the new version stays stored even if that fails */
+	if (rc == 0 && !j.p->dry_run &&
+	    install_cert(st, j.name, &plan, err) == -1) {
+		if (err != NULL && err->kind != CD_ENOMEM)
+			err->kind = CD_EINSTALL;
+		rc = -1;
+	}
 out:
 	challenges_cleanup(&j);
 	pending_free(&j);
@@ -818,5 +873,6 @@ out:
 	free(j.name);
 	for (i = 0; i < 3; i++)
 		(void)sigaction(sigs[i], &old[i], NULL);
+	install_plan_clear(&plan);
 	return rc;
 }

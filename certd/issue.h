@@ -6,6 +6,8 @@
 #ifndef CERTD_ISSUE_H
 #define CERTD_ISSUE_H
 
+#include <openssl/evp.h>
+
 #include "err.h"
 #include "opts.h"
 #include "store.h"
@@ -16,8 +18,35 @@
 #define ISSUE_RETRY_AFTER_MAX	60	/* seconds of Retry-After honoured */
 
 /* Runs the whole issuance with the options; the state dir must be
- * locked. On failure nothing in the state dir has changed. */
+ * locked. On failure nothing in the state dir has changed, except when
+ * installing the committed new version (o->install, --install) failed:
+ * then it stays stored and err is CD_EINSTALL. */
 int	issue_run(struct store *, const struct opts *, struct cd_err *);
+
+/* What `certd renew` adds to an issuance. */
+struct issue_params {
+	const char	*replaces;	/* RFC 9773 identifier of the certificate
+					 * this one replaces (newOrder
+					 * "replaces"), or NULL; on an
+					 * alreadyReplaced problem the order is
+					 * sent again without it */
+	bool		 dry_run;	/* the whole ACME run and every check,
+					 * but nothing is stored: a new account
+					 * is deactivated again, not saved */
+	bool		 quiet;		/* no "issued" line on stdout */
+	EVP_PKEY	*key;		/* borrowed: issue for exactly this key
+					 * (DANE rollover); NULL: a new key,
+					 * or the current one with reuse_key */
+	/* filled on success */
+	char		 serial[2 * 20 * 3 + 1];	/* hex */
+	char		 sha256[65];
+	time_t		 not_after;
+	bool		 replaces_dropped;	/* retried without replaces */
+};
+
+/* issue_run with params (NULL: as issue_run). */
+int	issue_run_params(struct store *, const struct opts *,
+	    struct issue_params *, struct cd_err *);
 
 /* Next wait in milliseconds: exponential from ISSUE_POLL_FIRST_MS up to
  * ISSUE_POLL_MAX_MS, or the server's Retry-After (seconds, capped at

@@ -32,6 +32,7 @@ exit_status(const struct cd_err *err)
 {
 	switch (err->kind) {
 	case CD_ESERVER:
+	case CD_EINSTALL:	/* e.g. issued, but the MTA refused it */
 		return EXIT_REFUSED;
 	case CD_EUSAGE:
 		return EX_USAGE;
@@ -99,9 +100,19 @@ main(int argc, char *argv[])
 	case OPTS_CMD_REVOKE:
 		rc = cmd_revoke(&o, &err);
 		break;
+	case OPTS_CMD_INSTALL:
+		rc = cmd_install(&o, &err);
+		break;
 	case OPTS_CMD_CHECK:
 		if ((rc = cmd_check(&o, &status, &err)) == 0)
 			rc = status;
+		break;
+	case OPTS_CMD_RENEW:
+		if ((rc = cmd_renew(&o, &status, &err)) == 0)
+			rc = status;
+		break;
+	case OPTS_CMD_TLSA:
+		rc = cmd_tlsa(&o, &err);
 		break;
 	default:
 		rc = cd_err_set(&err, CD_EUSAGE, "no command");

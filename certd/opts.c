@@ -19,9 +19,12 @@
 #include "file.h"
 #include "util.h"
 
-enum otype { T_STR, T_BOOL, T_UINT, T_LIST, T_COUNT };
+enum otype { T_STR, T_BOOL, T_UINT, T_LIST, T_COUNT, T_DUR };
 
 #define C(x)	(1u << OPTS_CMD_##x)
+/* as in install/install.h, which opts.c does not include */
+#define INSTALL_DEST_BASE_DOC	"/etc/certd/live"
+#define INSTALL_HOOKS_DIR_DOC	"/etc/certd/hooks/deploy.d"
 #define GLOBAL	0u
 
 static const struct optdef {
@@ -69,8 +72,10 @@ static const struct optdef {
 	{ "domain", 'd', T_LIST, offsetof(struct opts, domain), C(ISSUE),
 	    false, 0, 0, "NAME", "DNS name or IP address (repeatable)" },
 	{ "name", 'n', T_STR, offsetof(struct opts, name),
-	    C(ISSUE) | C(REVOKE), false, 0, 0, "CERT",
-	    "certificate name (default: the first -d)" },
+	    C(ISSUE) | C(REVOKE) | C(INSTALL) | C(RENEW) | C(TLSA), false, 0, 0,
+	    "CERT",
+	    "certificate name (issue: default the first -d; renew: only "
+	    "this one)" },
 	{ "key-type", 'k', T_STR, offsetof(struct opts, key_type),
 	    C(ISSUE) | C(ACCOUNT), true, 0, 0, "TYPE", "ecdsa-p256 (default), "
 	    "ecdsa-p384, rsa2048, rsa3072, rsa4096" },
@@ -112,9 +117,9 @@ static const struct optdef {
 	    0, 0, "FILE", "the certificate to check (PEM)" },
 	{ "chain", 0, T_STR, offsetof(struct opts, chain), C(CHECK), false,
 	    0, 0, "FILE", "intermediate certificates (PEM)" },
-	{ "ca-file", 0, T_STR, offsetof(struct opts, ca_file), C(CHECK),
-	    true, 0, 0, "FILE", "trust anchors for peer chains (default: "
-	    "system store)" },
+	{ "ca-file", 0, T_STR, offsetof(struct opts, ca_file),
+	    C(CHECK) | C(RENEW), true, 0, 0, "FILE", "trust anchors for "
+	    "revocation checks (default: system store)" },
 	{ "ocsp-response", 0, T_STR, offsetof(struct opts, ocsp_response),
 	    C(CHECK), false, 0, 0, "FILE", "a stapled OCSP response (DER)" },
 	{ "host", 0, T_STR, offsetof(struct opts, host), C(CHECK), false,
@@ -138,9 +143,81 @@ static const struct optdef {
 	{ "cache-max-age", 0, T_UINT, offsetof(struct opts, cache_max_age),
 	    C(CHECK), true, 60, 30 * 86400, "SEC", "reuse a verdict at most "
 	    "this long (default 86400)" },
+	{ "force", 'f', T_BOOL, offsetof(struct opts, force), C(RENEW), false,
+	    0, 0, NULL, "renew even when not due (and despite a backoff)" },
+	{ "dry-run", 0, T_BOOL, offsetof(struct opts, dry_run), C(RENEW),
+	    false, 0, 0, NULL, "full ACME run for every certificate, but "
+	    "store and install nothing" },
+	{ "renew-before", 0, T_DUR, offsetof(struct opts, renew_before),
+	    C(RENEW), true, 0, 0, "TIME", "renew this long before expiry "
+	    "(30d, 12h; default: 1/3 of the lifetime left)" },
 	{ "reason", 'r', T_STR, offsetof(struct opts, reason), C(REVOKE),
 	    false, 0, 0, "REASON", "unspecified, keyCompromise, "
 	    "affiliationChanged, superseded, cessationOfOperation, ..." },
+	{ "install", 0, T_LIST, offsetof(struct opts, install), C(ISSUE),
+	    false, 0, 0, "TARGET,...", "then install into postfix, exim, "
+	    "dovecot (and run the deploy hooks; \"hooks\": only those)" },
+	{ "for", 0, T_LIST, offsetof(struct opts, install_for), C(INSTALL),
+	    false, 0, 0, "TARGET,...", "postfix, exim, dovecot, hooks" },
+	{ "configure", 0, T_BOOL, offsetof(struct opts, configure),
+	    C(ISSUE) | C(INSTALL), false, 0, 0, NULL, "first install: point "
+	    "the MTA at certd's files (Postfix: postconf -e)" },
+	{ "print-config", 0, T_STR, offsetof(struct opts, print_config),
+	    C(INSTALL), false, 0, 0, "MTA", "print the configuration lines "
+	    "that use certd's files" },
+	{ "postfix-config-dir", 0, T_STR, offsetof(struct opts,
+	    postfix_config_dir), C(ISSUE) | C(INSTALL), true, 0, 0, "DIR",
+	    "Postfix instance (postfix -c DIR; default /etc/postfix)" },
+	{ "dest-dir", 0, T_STR, offsetof(struct opts, dest_dir),
+	    C(ISSUE) | C(INSTALL), true, 0, 0, "DIR", "files for the MTAs go "
+	    "to DIR/MTA/ (default " INSTALL_DEST_BASE_DOC ")" },
+	{ "verify-host", 0, T_STR, offsetof(struct opts, verify_host),
+	    C(ISSUE) | C(INSTALL), true, 0, 0, "ADDR", "where to check the "
+	    "served certificate (default 127.0.0.1)" },
+	{ "verify-port", 0, T_LIST, offsetof(struct opts, verify_port),
+	    C(ISSUE) | C(INSTALL), true, 0, 0, "[MTA:]PORT", "port to check "
+	    "(default 25; dovecot 993)" },
+	{ "port", 0, T_UINT, offsetof(struct opts, port), C(TLSA), false, 1,
+	    65535, "PORT", "TLSA records for this port (default tlsa_port, "
+	    "25)" },
+	{ "proto", 0, T_STR, offsetof(struct opts, proto), C(TLSA), false, 0,
+	    0, "PROTO", "tcp (default), udp or sctp" },
+	{ "check", 0, T_BOOL, offsetof(struct opts, tlsa_check), C(TLSA),
+	    false, 0, 0, NULL, "ask DNS (dns_server) which records are "
+	    "published; exit 75 while one is missing" },
+	{ "tlsa-port", 0, T_UINT, offsetof(struct opts, tlsa_port),
+	    C(TLSA) | C(RENEW), true, 1, 65535, "PORT", "DANE: port of the "
+	    "TLSA records (default 25)" },
+	{ "dns-server", 0, T_STR, offsetof(struct opts, dns_server),
+	    C(TLSA) | C(RENEW), true, 0, 0, "IP[:PORT]", "DANE: ask this DNS "
+	    "server for TLSA records (default: resolv.conf)" },
+	{ "tlsa-hook", 0, T_STR, offsetof(struct opts, tlsa_hook),
+	    C(TLSA) | C(RENEW), true, 0, 0, "PATH", "DANE: publish TLSA "
+	    "records with PATH add|del NAME DATA (tlsa-nsupdate)" },
+	{ "tlsa-ttl", 0, T_DUR, offsetof(struct opts, tlsa_ttl),
+	    C(TLSA) | C(RENEW), true, 0, 0, "TIME", "DANE: TTL of the TLSA "
+	    "records (default 1h)" },
+	{ "tlsa-margin", 0, T_DUR, offsetof(struct opts, tlsa_margin),
+	    C(TLSA) | C(RENEW), true, 0, 0, "TIME", "DANE: switch keys after "
+	    "the next key's record was seen this long (default 2 x TTL)" },
+	{ "deploy-hook-dir", 0, T_STR, offsetof(struct opts, deploy_hook_dir),
+	    C(ISSUE) | C(INSTALL), true, 0, 0, "DIR", "deploy hooks (default "
+	    INSTALL_HOOKS_DIR_DOC ")" },
+	{ "exim-config", 0, T_STR, offsetof(struct opts, exim_config),
+	    C(ISSUE) | C(INSTALL), true, 0, 0, "FILE", "Exim configuration "
+	    "(exim -C FILE; default: Exim's own)" },
+	{ "exim-bin-dir", 0, T_STR, offsetof(struct opts, exim_bin_dir),
+	    C(ISSUE) | C(INSTALL), true, 0, 0, "DIR", "where exim4 (or exim) "
+	    "is (default /usr/sbin)" },
+	{ "exim-group", 0, T_STR, offsetof(struct opts, exim_group),
+	    C(ISSUE) | C(INSTALL), true, 0, 0, "GROUP", "group that may read "
+	    "Exim's key+chain file (default Debian-exim)" },
+	{ "dovecot-config", 0, T_STR, offsetof(struct opts, dovecot_config),
+	    C(ISSUE) | C(INSTALL), true, 0, 0, "FILE", "Dovecot configuration "
+	    "(doveconf -c FILE; default /etc/dovecot/dovecot.conf)" },
+	{ "dovecot-bin-dir", 0, T_STR, offsetof(struct opts, dovecot_bin_dir),
+	    C(ISSUE) | C(INSTALL), true, 0, 0, "DIR", "where doveconf and "
+	    "doveadm are (default /usr/bin)" },
 };
 #define NDEFS	(sizeof(defs) / sizeof(defs[0]))
 
@@ -157,7 +234,7 @@ static const struct cmddef {
 	    "Show the managed certificates: name, names, key type, expiry,\n"
 	    "days left, issuer, serial." },
 	{ "account", OPTS_CMD_ACCOUNT,
-	    "account show|register|deactivate|rollover",
+	    "account show|register|update|deactivate|rollover",
 	    "show: the stored account; register: create it (or find it by\n"
 	    "its key); deactivate: end it at the CA; rollover: replace its\n"
 	    "key (RFC 8555 keyChange), --key-type for the new key." },
@@ -167,7 +244,34 @@ static const struct cmddef {
 	    "[options]",
 	    "Is this mail server's certificate revoked? Validates the chain,\n"
 	    "then asks the CRL (first) and OCSP; answers are cached.\n"
+	    "A fresh cached verdict answers first. The global --timeout limits\n"
+	    "each fetch and probe step.\n"
 	    "Exit status: 0 good, 1 revoked, 2 unknown (the reason is shown)." },
+	{ "install", OPTS_CMD_INSTALL, "install --name CERT --for TARGET,... "
+	    "[options] | --print-config MTA",
+	    "Install the current version of CERT into MTAs: place the files,\n"
+	    "test the configuration, reload, check that the MTA serves it, and\n"
+	    "put the previous files back on any failure. Then run the deploy\n"
+	    "hooks. Exit status 1: the installation failed (the step is named)."
+	    },
+	{ "renew", OPTS_CMD_RENEW, "renew [--force] [--name CERT] [--dry-run]",
+	    "Renew every managed certificate that is due: those issued with\n"
+	    "'certd issue' and those declared as [cert NAME] in certd.conf.\n"
+	    "Due: inside the CA's ARI window (RFC 9773) when it offers one,\n"
+	    "else when 1/3 of the lifetime is left (1/2 under 10 days) or\n"
+	    "renew_before; at once when revoked, or when its names or key\n"
+	    "type differ from certd.conf. Failures back off per certificate.\n"
+	    "Prints one line per certificate.\n"
+	    "Exit status: 0 nothing failed (renewed or not due), 3 some\n"
+	    "renewal failed or is waiting to retry, 64 usage, 75 another run\n"
+	    "holds the lock, 78 configuration." },
+	{ "tlsa", OPTS_CMD_TLSA, "tlsa --name CERT [--port 25] [--proto tcp] "
+	    "[--check]",
+	    "Print the DANE TLSA 3 1 1 records (SHA-256 of the public key)\n"
+	    "of CERT's current key for every DNS name of the certificate,\n"
+	    "and of the staged next key with key_rollover = dane (staged\n"
+	    "now if there is none yet). Publish both before the switch.\n"
+	    "--check marks each record \"; published\" or \"; missing\"." },
 	{ "help", OPTS_CMD_HELP, "help [COMMAND]", "Show help." },
 };
 #define NCMDS	(sizeof(cmds) / sizeof(cmds[0]))
@@ -218,6 +322,11 @@ set_value(struct opts *o, const struct optdef *d, const char *v,
 			    where, d->name, v, d->min, d->max);
 		*(unsigned *)field(o, d) = (unsigned)u;
 		break;
+	case T_DUR:
+		if (util_parse_duration(v, (time_t *)field(o, d)) == -1)
+			return cd_err_set(err, kind, "%s%s: \"%s\" is not a "
+			    "duration (30d, 12h, 90m, 3600)", where, d->name, v);
+		break;
 	case T_LIST:
 		l = field(o, d);
 		if (l->n >= OPTS_LIST_MAX)
@@ -242,6 +351,201 @@ list_clear(struct opts_list *l)
 	l->n = 0;
 }
 
+/* ---- [cert NAME] sections */
+
+static const struct certkey {
+	const char	*name;
+	enum otype	 type;
+	size_t		 off;
+	unsigned	 min, max;	/* T_UINT range */
+} certkeys[] = {
+	{ "domain", T_LIST, offsetof(struct opts_cert, domain), 0, 0 },
+	{ "key_type", T_STR, offsetof(struct opts_cert, key_type), 0, 0 },
+	{ "challenge", T_STR, offsetof(struct opts_cert, challenge), 0, 0 },
+	{ "http_addr", T_STR, offsetof(struct opts_cert, http_addr), 0, 0 },
+	{ "http_port", T_UINT, offsetof(struct opts_cert, http_port), 1,
+	    65535 },
+	{ "webroot", T_STR, offsetof(struct opts_cert, webroot), 0, 0 },
+	{ "tls_addr", T_STR, offsetof(struct opts_cert, tls_addr), 0, 0 },
+	{ "tls_port", T_UINT, offsetof(struct opts_cert, tls_port), 1,
+	    65535 },
+	{ "dns_hook", T_STR, offsetof(struct opts_cert, dns_hook), 0, 0 },
+	{ "install", T_LIST, offsetof(struct opts_cert, install), 0, 0 },
+	{ "renew_before", T_DUR, offsetof(struct opts_cert, renew_before),
+	    0, 0 },
+	{ "key_rollover", T_STR, offsetof(struct opts_cert, key_rollover),
+	    0, 0 },
+	{ "profile", T_STR, offsetof(struct opts_cert, profile), 0, 0 },
+	{ "preferred_chain", T_STR, offsetof(struct opts_cert,
+	    preferred_chain), 0, 0 },
+	{ "server", T_STR, offsetof(struct opts_cert, server), 0, 0 },
+	{ "tlsa_port", T_UINT, offsetof(struct opts_cert, tlsa_port), 1,
+	    65535 },
+};
+#define NCERTKEYS	(sizeof(certkeys) / sizeof(certkeys[0]))
+
+static void
+cert_clear(struct opts_cert *c)
+{
+	size_t	 i;
+
+	for (i = 0; i < NCERTKEYS; i++) {
+		void	*f = (char *)c + certkeys[i].off;
+
+		if (certkeys[i].type == T_STR)
+			free(*(char **)f);
+		else if (certkeys[i].type == T_LIST)
+			list_clear(f);
+	}
+	free(c->name);
+	memset(c, 0, sizeof(*c));
+}
+
+/* an install target or a name: [a-z0-9_-]{1,64} */
+static bool
+token_ok(const char *t)
+{
+	size_t	 i;
+
+	for (i = 0; t[i] != '\0'; i++)
+		if (!((t[i] >= 'a' && t[i] <= 'z') ||
+		    (t[i] >= '0' && t[i] <= '9') || t[i] == '-' || t[i] == '_'))
+			return false;
+	return i > 0 && i <= 64;
+}
+
+/* Appends the comma-separated items of v to l (white space trimmed). */
+static int
+cert_list_add(struct opts_list *l, const char *v, bool tokens,
+    const char *where, const char *key, struct cd_err *err)
+{
+	char	*copy, *p, *e;
+	int	 rc = 0;
+
+	copy = xstrdup(v);
+	for (p = copy; p != NULL && rc == 0; p = e) {
+		if ((e = strchr(p, ',')) != NULL)
+			*e++ = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		p[strcspn(p, " \t")] = '\0';
+		if (*p == '\0')
+			continue;
+		if (tokens && !token_ok(p))
+			rc = cd_err_set(err, CD_ECONFIG, "%s%s: bad value "
+			    "\"%.64s\"", where, key, p);
+		else if (l->n >= OPTS_LIST_MAX)
+			rc = cd_err_set(err, CD_ECONFIG, "%s%s: too many",
+			    where, key);
+		else {
+			l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
+			l->v[l->n++] = xstrdup(p);
+		}
+	}
+	free(copy);
+	return rc;
+}
+
+/* One key of [cert NAME]; lists take comma-separated values, and a
+ * repeated list key adds to the list. */
+static int
+cert_set(struct opts_cert *c, const struct certkey *k, const char *v,
+    const char *where, struct cd_err *err)
+{
+	unsigned long long	 u;
+	void			*f = (char *)c + k->off;
+
+	switch (k->type) {
+	case T_STR:
+		if (*v == '\0')
+			return cd_err_set(err, CD_ECONFIG, "%s%s: empty value",
+			    where, k->name);
+		free(*(char **)f);
+		*(char **)f = xstrdup(v);
+		return 0;
+	case T_UINT:
+		if (util_parse_uint(v, k->min, k->max, &u) == -1)
+			return cd_err_set(err, CD_ECONFIG, "%s%s: \"%s\" is not "
+			    "a number from %u to %u", where, k->name, v, k->min,
+			    k->max);
+		*(unsigned *)f = (unsigned)u;
+		return 0;
+	case T_DUR:
+		if (util_parse_duration(v, (time_t *)f) == -1)
+			return cd_err_set(err, CD_ECONFIG, "%s%s: \"%s\" is not "
+			    "a duration (30d, 12h, 90m, 3600)", where, k->name, v);
+		return 0;
+	case T_LIST:
+		return cert_list_add(f, v, k->off == offsetof(struct opts_cert,
+		    install), where, k->name, err);
+	default:
+		return cd_err_set(err, CD_ECONFIG, "%s%s: bad key", where,
+		    k->name);
+	}
+}
+
+/* The section for name, added when new. */
+static struct opts_cert *
+cert_section(struct opts *o, const char *name, const char *path,
+    struct cd_err *err)
+{
+	size_t	 i;
+
+	if (!util_is_safe_component(name)) {
+		cd_err_set(err, CD_ECONFIG, "%s: [cert %.64s]: use letters, "
+		    "digits, '.', '_' and '-' in a certificate name", path,
+		    name);
+		return NULL;
+	}
+	for (i = 0; i < o->ncerts; i++)
+		if (strcmp(o->certs[i].name, name) == 0)
+			return &o->certs[i];
+	if (o->ncerts >= OPTS_CERTS_MAX) {
+		cd_err_set(err, CD_ECONFIG, "%s: more than %d [cert] sections",
+		    path, OPTS_CERTS_MAX);
+		return NULL;
+	}
+	o->certs = xreallocarray(o->certs, o->ncerts + 1, sizeof(*o->certs));
+	memset(&o->certs[o->ncerts], 0, sizeof(o->certs[0]));
+	o->certs[o->ncerts].name = xstrdup(name);
+	return &o->certs[o->ncerts++];
+}
+
+const struct opts_cert *
+opts_cert_find(const struct opts *o, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < o->ncerts; i++)
+		if (strcmp(o->certs[i].name, name) == 0)
+			return &o->certs[i];
+	return NULL;
+}
+
+/* One line of a [cert NAME] section. */
+static int
+conf_cert_line(struct opts *o, const char *path, const char *section,
+    const char *name, const char *value, struct cd_err *err)
+{
+	struct opts_cert	*oc;
+	const char		*cn = section + 5;
+	char			 where[300];
+	size_t			 i;
+
+	while (*cn == ' ')
+		cn++;
+	(void)snprintf(where, sizeof(where), "%s: [cert %.64s]: ", path, cn);
+	if ((oc = cert_section(o, cn, path, err)) == NULL)
+		return -1;
+	for (i = 0; i < NCERTKEYS; i++)
+		if (strcmp(certkeys[i].name, name) == 0)
+			break;
+	if (i == NCERTKEYS)
+		return cd_err_set(err, CD_ECONFIG, "%sunknown key \"%.64s\"",
+		    where, name);
+	return cert_set(oc, &certkeys[i], value, where, err);
+}
+
 struct conf_ctx {
 	struct opts	*o;
 	const bool	*seen;
@@ -260,6 +564,14 @@ conf_handler(void *arg, const char *section, const char *name,
 
 	if (c->failed)
 		return 0;
+	if (strncmp(section, "cert ", 5) == 0) {
+		if (conf_cert_line(c->o, c->path, section, name, value,
+		    c->err) == -1) {
+			c->failed = 1;
+			return 0;
+		}
+		return 1;
+	}
 	if (*section != '\0' && strcmp(section, "certd") != 0) {
 		cd_err_set(c->err, CD_ECONFIG, "%s: unknown section [%s]",
 		    c->path, section);
@@ -449,6 +761,11 @@ opts_clear(struct opts *o)
 		} else if (defs[i].type == T_LIST)
 			list_clear(field(o, &defs[i]));
 	}
+	for (i = 0; i < o->ncerts; i++)
+		cert_clear(&o->certs[i]);
+	free(o->certs);
+	o->certs = NULL;
+	o->ncerts = 0;
 }
 
 static void
@@ -490,8 +807,10 @@ opts_usage(const char *name, FILE *fp)
 		    "most may be set in certd.conf):\n");
 		print_opts(fp, GLOBAL);
 		fprintf(fp, "\n'certd help COMMAND' shows a command's options."
-		    "\nExit status (check: 0 good, 1 revoked, 2 unknown): "
-		    "0 ok, 1 refused by the CA, 64 usage, 66 "
+		    "\nExit status (check: 0 good, 1 revoked, 2 unknown; renew: "
+		    "3 some renewal failed): "
+		    "0 ok, 1 refused by the CA or installing failed, 64 "
+		    "usage, 66 "
 		    "not found, 69 CA unreachable,\n70 internal, 74 I/O, 75 "
 		    "temporary (retry later), 76 protocol, 78 config.\n");
 		return 0;

@@ -732,6 +732,9 @@ probe_run(const struct probe_opts *o, struct probe_result *res,
 	    (!util_is_dnsname(o->host, false) && !util_is_ipaddr(o->host)))
 		return cd_err_set(err, CD_EUSAGE,
 		    "probe: not a DNS name or IP address");
+	if (o->tls_only && o->starttls)
+		return cd_err_set(err, CD_EUSAGE,
+		    "probe: TLS only and STARTTLS exclude each other");
 	if (o->port == NULL)
 		pn = 25;
 	else if (o->port[0] < '0' || o->port[0] > '9' ||
@@ -794,6 +797,14 @@ probe_run(const struct probe_opts *o, struct probe_result *res,
 	step(c, "TLS handshake", timeout);
 	if (tls_start(c, &ctx, o, err) == -1 || record(c, res, err) == -1)
 		goto out;
+	if (o->tls_only) {
+		/* not SMTP: nothing of the peer's protocol is spoken */
+		ERR_clear_error();
+		if (SSL_shutdown(c->ssl) >= 0)	/* close_notify */
+			(void)tls_flush(c, NULL);
+		rc = 0;
+		goto out;
+	}
 	if (!o->starttls) {
 		/* RFC 8314 §3.3: the greeting comes inside TLS */
 		step(c, "banner", timeout);

@@ -83,6 +83,10 @@ struct probe_opts {
 	/* true: SMTP then STARTTLS; false: implicit TLS (SMTPS, RFC 8314;
 	 * callers pick it for port 465 or --tls) */
 	bool		 starttls;
+	/* with starttls false: no protocol at all, only the TLS handshake
+	 * (IMAPS, POP3S: certd install verifies Dovecot so); no banner is
+	 * read and no QUIT sent. With starttls true: CD_EUSAGE. */
+	bool		 tls_only;
 	const char	*helo_name;	/* NULL: our host name if it is a
 					 * DNS name, else "localhost" */
 	int		 timeout_ms;	/* per step; <= 0: default */

@@ -48,7 +48,8 @@ unknown() {
 	chk 2 "$_leaf" "$@"
 	revlab_json "$CHK" status=unknown reason=null revoked_at=null \
 	    "detail~$_re"
-	echo "  $CHK ($*): unknown: $(revlab_field "$CHK" detail)"
+	echo "  $CHK ($*): unknown: $(sed -n 's/^detail: //p' \
+	    "$LAB_TMP/$CHK.json-check")"
 }
 
 # --- CRL failures (order crl: no fallback) ------------------------------

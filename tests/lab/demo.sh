@@ -47,6 +47,16 @@ while [ -f "$LAB_TMP/fc$i.pem" ]; do
 	i=$((i + 1))
 done
 
+step "certd renew (a fresh certificate is not due)"
+lab_certd renew
+
+step "certd tlsa --name mx.example.test (DANE records of its key)"
+lab_certd tlsa --name mx.example.test
+
+step "certd check of the new certificate (Pebble puts no CRL/OCSP URL in it)"
+lab_certd check --cert "$cur/cert.pem" --chain "$cur/chain.pem" \
+    --ca-file "$LAB_TMP/root.pem" || echo "(exit $?: 2 means unknown)"
+
 step "Verifying against pebble's root ($(openssl x509 -in "$LAB_TMP/root.pem" -noout -subject | sed 's/^subject= *//'))"
 openssl verify -CAfile "$LAB_TMP/root.pem" -untrusted "$cur/chain.pem" \
     "$cur/cert.pem"

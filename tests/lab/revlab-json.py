@@ -8,7 +8,8 @@
 #   key=*      present and not null
 #   key~REGEX  matches (case-insensitive search)
 #   key#=HEX   same number in hex (colons, case, leading zeros ignored)
-# Prints every problem found; exit 1 if any.
+# Prints every problem found and exits 1 if any; else prints "status: ",
+# "source: " and "detail: " lines.
 import json
 import re
 import sys
@@ -95,4 +96,9 @@ for a in sys.argv[2:]:
 
 for e in errors:
     print("json: " + e)
-sys.exit(1 if errors else 0)
+if errors:
+    sys.exit(1)
+# on success, the answer in short (tests show it without another parse)
+print("status: %s" % obj.get("status"))
+print("source: %s" % obj.get("source"))
+print("detail: %s" % obj.get("detail"))

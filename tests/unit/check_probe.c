@@ -280,6 +280,7 @@ enum srv_mode {
 	M_CLOSE,	/* closes at once */
 	M_LONG_LINE,
 	M_NOT_TLS,	/* answers the handshake with plain text */
+	M_IMAPS,		/* TLS, then an IMAP greeting (no SMTP) */
 	M_IMPLICIT_GARBAGE,	/* TLS, then a garbage banner */
 	M_LONG_CHAIN,	/* 11 certificates */
 	M_LONG_CHAIN_IMPLICIT,
@@ -447,6 +448,10 @@ tls_accept(int fd, bool with_staple, int maxver, enum srv_mode m)
 	    i < PROBE_CHAIN_MAX - 1; i++)
 		if (SSL_CTX_add1_chain_cert(ctx, ca) != 1)
 			_exit(33);
+	/* no tickets after the handshake: a probe that leaves right after
+	 * it must not make SSL_accept() fail */
+	if (m == M_IMAPS && SSL_CTX_set_num_tickets(ctx, 0) != 1)
+		_exit(34);
 	if (with_staple)
 		SSL_CTX_set_tlsext_status_cb(ctx, status_cb);
 	if ((ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, fd) != 1 ||
@@ -513,8 +518,20 @@ serve(int lfd, enum srv_mode m, bool with_staple, int maxver)
 		_exit(0);
 	case M_IMPLICIT:
 	case M_IMPLICIT_GARBAGE:
+	case M_IMAPS:
 	case M_LONG_CHAIN_IMPLICIT:
+		if (m == M_IMAPS)
+			(void)signal(SIGPIPE, SIG_IGN);
 		ssl = tls_accept(fd, with_staple, maxver, m);
+		if (m == M_IMAPS) {
+			/* RFC 9051 §7.1.1; the probe may be gone already,
+			 * and must not have sent any application data */
+			(void)SSL_write(ssl, "* OK [CAPABILITY IMAP4rev1] "
+			    "ready\r\n", 36);
+			if (SSL_read(ssl, (char[8]){ 0 }, 8) > 0)
+				_exit(40);
+			_exit(0);
+		}
 		if (m == M_IMPLICIT_GARBAGE) {
 			say(fd, ssl, "\x16\x03\x01 what\r\n");
 			drain(fd);
@@ -796,6 +813,42 @@ START_TEST(probe_fails)
 }
 END_TEST
 
+/* _i: 0 an IMAPS server, 1 an SMTPS one (it waits for QUIT in vain) */
+START_TEST(probe_tls_only)
+{
+	struct srv		 s;
+	struct probe_opts	 o;
+	struct probe_result	 res;
+	struct cd_err		 err;
+
+	srv_start(&s, _i == 0 ? M_IMAPS : M_IMPLICIT, false, TLS1_3_VERSION);
+	opts_for(&o, &s, false);
+	o.tls_only = true;
+	ck_assert_msg(probe_run(&o, &res, &err) == 0, "%s", err.msg);
+	assert_chain(&res);
+	ck_assert_str_eq(res.banner, "");
+	ck_assert_str_eq(res.tls_version, "TLSv1.3");
+	probe_result_clear(&res);
+	if (_i == 0)
+		ck_assert_int_eq(srv_wait(&s), 0);
+	else	/* no QUIT came: the server failed to read it (22) or to
+		 * write its banner to a closed connection (SIGPIPE) */
+		ck_assert_int_ne(srv_wait(&s), 0);
+	/* without tls_only the IMAP greeting is a protocol error */
+	srv_start(&s, M_IMAPS, false, TLS1_3_VERSION);
+	opts_for(&o, &s, false);
+	ck_assert_int_eq(probe_run(&o, &res, &err), -1);
+	ck_assert_int_eq(err.kind, CD_EPROTO);
+	ck_assert_ptr_null(res.chain);
+	ck_assert_int_eq(srv_wait(&s), 0);
+	/* with STARTTLS it makes no sense */
+	o.starttls = true;
+	o.tls_only = true;
+	ck_assert_int_eq(probe_run(&o, &res, &err), -1);
+	ck_assert_int_eq(err.kind, CD_EUSAGE);
+}
+END_TEST
+
 START_TEST(probe_bad_args)
 {
 	struct probe_opts	 o;
@@ -861,6 +914,7 @@ probe_suite(void)
 	tcase_add_test(tc, probe_multiline);
 	tcase_add_loop_test(tc, probe_fails, 0,
 	    sizeof(failures) / sizeof(failures[0]));
+	tcase_add_loop_test(tc, probe_tls_only, 0, 2);
 	tcase_add_test(tc, probe_bad_args);
 	suite_add_tcase(s, tc);
 	return s;
