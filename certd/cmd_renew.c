@@ -690,6 +690,7 @@ renew_one(struct run *r, const char *name, const struct opts_cert *sec)
 	struct cd_err		 e2;
 	EVP_PKEY		*dkey = NULL;
 	bool			 dane, rolled = false;
+	bool			 pending;
 
 	memset(&cj, 0, sizeof(cj));
 	memset(&f, 0, sizeof(f));
@@ -727,11 +728,17 @@ renew_one(struct run *r, const char *name, const struct opts_cert *sec)
 	/* a state about another certificate (renewed, or re-issued by
 	 * hand) tells nothing about this one, except what the CA offers */
 	if (!cj.missing && strcmp(rs.cert, cj.sha256) != 0) {
+		/* a version no run has seen to the end: a renewal killed
+		 * between storing and installing it, or an issue by hand.
+		 * Installing it again is harmless; not installing it would
+		 * leave the MTA serving the old certificate until it ends */
+		pending = rs.cert[0] != '\0' && cj.jo.install.n > 0;
 		next = rs.ari_next;
 		ari = rs.ari;
 		renewstate_init(&rs, cj.sha256);
 		rs.ari = ari;
 		rs.ari_next = ari == RENEWSTATE_ARI_NO ? next : 0;
+		rs.install_pending = pending;
 	}
 	server = cj.jo.server;
 	f.forced = r->o->force;

@@ -1,5 +1,6 @@
 #!/bin/sh
-# 63-install-postfix-crash - `certd install` killed with SIGKILL at random
+# 63-install-postfix-crash - `certd install` (then `certd renew --force`)
+# killed with SIGKILL at random
 # moments (CRASH_RUNS times, default 25), alternating between two stored
 # versions so that every run replaces the file: after each kill the file
 # Postfix reads holds a key and a certificate that match (one of the two
@@ -113,4 +114,40 @@ echo "the reader checked $(cat "$LAB_TMP/reader.count") copies"
 pf_pair_ok "$placed" || lab_die "final: key and certificate differ"
 echo "$killed of $runs runs were killed before they finished"
 [ "$killed" -gt 0 ] || lab_die "no run was killed: the test proves nothing"
+
+# The same for `certd renew --force` (issue #4): a renewal killed at any
+# point, even between storing the new version and installing it, leaves a
+# matching pair, and the next plain `certd renew` (nothing due) completes
+# and makes Postfix serve the current version.
+lab_expect 0 inst0 lab_certd install --name "$name"
+lab_expect 0 base lab_certd renew --name "$name"
+rruns=${CRASH_RENEW_RUNS:-12}
+i=1
+rkilled=0
+while [ "$i" -le "$rruns" ]; do
+	d=$(delay)
+	# exec: $! must be certd itself, not a shell around it
+	(exec "$CERTD" --config "$LAB_CONF" --state-dir "$LAB_STATE" \
+	    --server "$LAB_DIR_URL" --ca-bundle "$LAB_CA" renew --force \
+	    --name "$name" >"$LAB_TMP/rcrash.out" 2>"$LAB_TMP/rcrash.err") &
+	pid=$!
+	sleep "$d"
+	kill -9 "$pid" 2>/dev/null || true
+	st=0
+	wait "$pid" 2>/dev/null || st=$?
+	[ "$st" -ne 137 ] || rkilled=$((rkilled + 1))
+	cat "$LAB_TMP/rcrash.out" "$LAB_TMP/rcrash.err"
+	pf_pair_ok "$placed" ||
+	    lab_die "renew run $i (kill after ${d}s): key and certificate differ"
+	lab_expect 0 "rafter$i" lab_certd renew --name "$name"
+	cur=$(pf_file_fpr "$certs/current/cert.pem")
+	[ "$(pf_file_fpr "$placed")" = "$cur" ] ||
+	    lab_die "renew run $i: the current version is not installed"
+	pf_wait_fpr "$cur" ||
+	    lab_die "renew run $i: postfix does not serve the current version"
+	echo "renew run $i: killed after ${d}s (exit $st), next renew ok"
+	i=$((i + 1))
+done
+echo "$rkilled of $rruns renewals were killed before they finished"
+[ "$rkilled" -gt 0 ] || lab_die "no renewal was killed"
 echo "63-install-postfix-crash: ok"
