@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,24 +94,30 @@ file_create(int dfd, const char *name, const void *data, size_t len,
 	return 0;
 }
 
-int
-file_read(int dfd, const char *path, size_t max, char **out, size_t *len,
-    struct cd_err *err)
+/* Reads an opened file; private: refuse it (CD_ECONFIG) when group or
+ * others may access it, judged on the very file that is read. */
+static int
+read_fd(int fd, const char *path, size_t max, bool private, char **out,
+    size_t *len, struct cd_err *err)
 {
 	struct stat	 st;
 	char		*buf = NULL;
 	size_t		 have = 0, cap;
 	ssize_t		 n;
-	int		 fd, rc = -1;
+	int		 rc = -1;
 
-	if ((fd = openat(dfd, path, O_RDONLY | O_CLOEXEC)) == -1)
-		return cd_err_sys(err, "%s", path);
 	if (fstat(fd, &st) == -1) {
 		cd_err_sys(err, "%s: stat", path);
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		cd_err_set(err, CD_EPROTO, "%s: not a regular file", path);
+		goto out;
+	}
+	if (private && (st.st_mode & 077) != 0) {
+		cd_err_set(err, CD_ECONFIG,
+		    "%s: mode %04o: group or others may access it", path,
+		    (unsigned)(st.st_mode & 07777));
 		goto out;
 	}
 	if ((size_t)st.st_size > max) {
@@ -148,22 +155,34 @@ file_read(int dfd, const char *path, size_t max, char **out, size_t *len,
 	rc = 0;
 out:
 	free(buf);
+	return rc;
+}
+
+static int
+read_path(int dfd, const char *path, size_t max, bool private, char **out,
+    size_t *len, struct cd_err *err)
+{
+	int	 fd, rc;
+
+	if ((fd = openat(dfd, path, O_RDONLY | O_CLOEXEC)) == -1)
+		return cd_err_sys(err, "%s", path);
+	rc = read_fd(fd, path, max, private, out, len, err);
 	(void)close(fd);
 	return rc;
 }
 
 int
-file_check_private(int dfd, const char *path, struct cd_err *err)
+file_read(int dfd, const char *path, size_t max, char **out, size_t *len,
+    struct cd_err *err)
 {
-	struct stat	 st;
+	return read_path(dfd, path, max, false, out, len, err);
+}
 
-	if (fstatat(dfd, path, &st, 0) == -1)
-		return cd_err_sys(err, "%s", path);
-	if ((st.st_mode & 077) != 0)
-		return cd_err_set(err, CD_ECONFIG,
-		    "%s: mode %04o: group or others may access it", path,
-		    (unsigned)(st.st_mode & 07777));
-	return 0;
+int
+file_read_private(int dfd, const char *path, size_t max, char **out,
+    size_t *len, struct cd_err *err)
+{
+	return read_path(dfd, path, max, true, out, len, err);
 }
 
 int

@@ -24,8 +24,11 @@ int	file_create(int dfd, const char *name, const void *, size_t,
  * buffer. dfd may be AT_FDCWD. Larger files are a CD_EPROTO error. */
 int	file_read(int dfd, const char *path, size_t max, char **out,
 	    size_t *len, struct cd_err *);
-/* Refuses files that are group- or world-accessible (secrets, config). */
-int	file_check_private(int dfd, const char *path, struct cd_err *);
+/* file_read() of a secret (key, config): the opened file itself (not
+ * the name, so there is no check-then-use window) must not be group- or
+ * world-accessible (CD_ECONFIG). */
+int	file_read_private(int dfd, const char *path, size_t max, char **out,
+	    size_t *len, struct cd_err *);
 /* mkdir -p of an absolute or relative path with mode for new levels. */
 int	file_mkdirs(const char *path, mode_t, struct cd_err *);
 /* rm -r of dfd/name (no symlinks followed); missing is not an error. */

@@ -245,12 +245,8 @@ keys_load(int dfd, const char *path, struct cd_err *err)
 	char		*pem = NULL;
 	size_t		 len = 0;
 
-	/*
-	 * XXX the mode is checked by name before the read: file.h has no
-	 * fd-based read. Key files live in root-owned 0700 directories.
-	 */
-	if (file_check_private(dfd, path, err) == -1 ||
-	    file_read(dfd, path, KEYS_PEM_MAX, &pem, &len, err) == -1)
+	/* the mode is judged on the opened file: no check-then-use */
+	if (file_read_private(dfd, path, KEYS_PEM_MAX, &pem, &len, err) == -1)
 		return NULL;
 	key = from_pem(pem, len, path, err);
 	keys_pem_free(pem, len);

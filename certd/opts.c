@@ -612,19 +612,15 @@ conf_load(struct opts *o, const bool *seen, bool explicit,
 	char		*text = NULL;
 	int		 line;
 
-	if (file_read(AT_FDCWD, o->config, OPTS_CONF_MAX, &text, NULL,
-	    err) == -1) {
+	/* it may hold the EAB key: STYLE.md §4 */
+	if (file_read_private(AT_FDCWD, o->config, OPTS_CONF_MAX, &text,
+	    NULL, err) == -1) {
 		if (!explicit && err->kind == CD_ESYS &&
 		    err->sys_errno == ENOENT) {
 			cd_err_clear(err);
 			return 0;	/* no default config file: fine */
 		}
 		err->kind = CD_ECONFIG;
-		return -1;
-	}
-	/* it may hold the EAB key: STYLE.md §4 */
-	if (file_check_private(AT_FDCWD, o->config, err) == -1) {
-		free(text);
 		return -1;
 	}
 	line = ini_parse_string(text, conf_handler, &c);

@@ -398,8 +398,8 @@ store_account_load(struct store *s, const char *url, struct store_kv *kv,
 		    s->dir, dir);
 	if (file_read(s->fd, conf, STORE_KV_MAX, &data, &len, err) == -1 ||
 	    kv_parse(data, len, &tmp, conf, err) == -1 ||
-	    file_check_private(s->fd, kpath, err) == -1 ||
-	    file_read(s->fd, kpath, KEYS_PEM_MAX, &k, &klen, err) == -1)
+	    file_read_private(s->fd, kpath, KEYS_PEM_MAX, &k, &klen,
+	    err) == -1)
 		goto out;
 	*kv = tmp;
 	tmp.n = 0;

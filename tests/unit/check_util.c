@@ -113,6 +113,15 @@ START_TEST(file_replace_atomic)
 	free(data);
 	ck_assert_int_eq(file_read(dfd, "k", 3, &data, &len, NULL), -1);
 	ck_assert_int_eq(file_create(dfd, "k", "x", 1, 0600, NULL), -1);
+	/* secrets: judged on the opened file */
+	ck_assert_int_eq(file_read_private(dfd, "k", 16, &data, &len, NULL),
+	    0);
+	free(data);
+	ck_assert_int_eq(fchmodat(dfd, "k", 0640, 0), 0);
+	ck_assert_int_eq(file_read_private(dfd, "k", 16, &data, &len, NULL),
+	    -1);
+	ck_assert_int_eq(file_read(dfd, "k", 16, &data, &len, NULL), 0);
+	free(data);
 	ck_assert_int_eq(faccessat(dfd, ".k.new", F_OK, 0), -1);
 	(void)close(dfd);
 	ck_assert_int_eq(file_remove_tree(AT_FDCWD, dir, NULL), 0);
