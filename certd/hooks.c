@@ -46,12 +46,11 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Between fork() and execve(): async-signal-safe calls only. */
-static void
-child(const char *const argv[], const char *const envp[], int in, int out,
-    long maxfd)
+void
+hooks_child_exec(const char *const argv[], const char *const envp[], int in,
+    int out, long maxfd, bool new_session)
 {
-	static const char	 msg[] = "hook: exec failed\n";
+	static const char	 msg[] = "exec failed\n";
 	struct sigaction	 sa;
 	sigset_t		 none;
 	union argv_u		 a, e;
@@ -59,7 +58,12 @@ child(const char *const argv[], const char *const envp[], int in, int out,
 	long			 fd;
 	int			 sig;
 
-	(void)setpgid(0, 0);		/* the parent does it as well */
+	/* own process group, for the timeout; a session as well when a
+	 * pseudo-terminal is to become the controlling terminal */
+	if (new_session)
+		(void)setsid();
+	else
+		(void)setpgid(0, 0);	/* the parent does it as well */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
@@ -240,7 +244,7 @@ hooks_run(const char *const argv[], const char *const env[],
 	(void)sigprocmask(SIG_BLOCK, &all, &old);
 	deadline = now_ms() + (int64_t)timeout * 1000;
 	if ((pid = fork()) == 0)
-		child(argv, envp, devnull, pfd[1], maxfd);
+		hooks_child_exec(argv, envp, devnull, pfd[1], maxfd, false);
 	(void)sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid == -1) {
 		cd_err_sys(err, "hook %s: fork", argv[0]);

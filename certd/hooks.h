@@ -7,6 +7,7 @@
 #ifndef CERTD_HOOKS_H
 #define CERTD_HOOKS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "err.h"
@@ -30,5 +31,14 @@ struct hooks_result {
 int	hooks_run(const char *const argv[], const char *const env[],
 	    unsigned timeout, struct hooks_result *, struct cd_err *);
 void	hooks_result_clear(struct hooks_result *);
+/* In a child between fork() and execve() (async-signal-safe only): own
+ * process group (new_session: own session, so that a pseudo-terminal on
+ * out becomes the controlling terminal), default signal dispositions and
+ * an empty mask, stdin from in, stdout and stderr to out, every other
+ * descriptor up to maxfd closed, then execve(argv[0], argv, envp).
+ * Never returns: exit status 127 when execve fails. */
+void	hooks_child_exec(const char *const argv[], const char *const envp[],
+	    int in, int out, long maxfd, bool new_session)
+	    __attribute__((noreturn));
 
 #endif

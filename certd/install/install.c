@@ -54,12 +54,6 @@ static const struct mta_ops *const adapters[] = {
 };
 #define NADAPTERS	(sizeof(adapters) / sizeof(adapters[0]))
 
-/* execve() wants char *const []: the strings are not written to */
-union argv_u {
-	const char *const	*c;
-	char *const		*v;
-};
-
 static int64_t
 now_ms(void)
 {
@@ -116,43 +110,8 @@ install_target_init(struct install_target *t, const char *mta)
 
 /* --- running MTA programs on a pseudo-terminal --- */
 
-/* Between fork() and execve(): async-signal-safe calls only. */
-static void
-exec_child(const char *const argv[], int in, int out, long maxfd)
-{
-	static const char	*const envp[] = { EXEC_PATH, "LC_ALL=C", NULL };
-	static const char	 msg[] = "certd: exec failed\n";
-	struct sigaction	 sa;
-	sigset_t		 none;
-	union argv_u		 a, e;
-	ssize_t			 w;
-	long			 fd;
-	int			 sig;
-
-	(void)setsid();		/* own process group, for the timeout */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	for (sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			(void)sigaction(sig, &sa, NULL);
-	if (dup2(in, STDIN_FILENO) == -1 || dup2(out, STDOUT_FILENO) == -1 ||
-	    dup2(out, STDERR_FILENO) == -1)
-		_exit(127);
-#ifdef SYS_close_range
-	if (syscall(SYS_close_range, 3U, ~0U, 0U) == -1)
-#endif
-		for (fd = 3; fd <= maxfd; fd++)
-			(void)close((int)fd);
-	sigemptyset(&none);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL);
-	a.c = argv;
-	e.c = envp;
-	(void)execve(argv[0], a.v, e.v);
-	w = write(STDERR_FILENO, msg, sizeof(msg) - 1);
-	(void)w;
-	_exit(127);
-}
+/* what MTA programs get as their environment */
+static const char *const exec_envp[] = { EXEC_PATH, "LC_ALL=C", NULL };
 
 /* Reads what is there from the pty master; false at EOF/EIO (Linux says
  * EIO once no slave is open). Bytes past the buffer's limit are read and
@@ -323,7 +282,7 @@ install_exec(const char *const argv[], unsigned timeout, char **outp,
 	(void)sigprocmask(SIG_BLOCK, &all, &old);
 	deadline = now_ms() + (int64_t)timeout * 1000;
 	if ((pid = fork()) == 0)
-		exec_child(argv, devnull, sfd, maxfd);
+		hooks_child_exec(argv, exec_envp, devnull, sfd, maxfd, true);
 	(void)sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid == -1) {
 		cd_err_sys(err, "%s: fork", argv[0]);
