@@ -19,7 +19,9 @@ WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wformat=2 -Wcast-qual -Wpointer-arith -Wvla -Wno-format-nonliteral
 CFLAGS	?= -O2 -g
 PKG_CFLAGS = $(shell pkg-config --cflags $(DEPS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(DEPS) 2>/dev/null)
+# libcurl: headers only; curldl.c dlopen()s it for revocation fetches
+PKG_LIBS   = $(shell pkg-config --libs $(filter-out libcurl,$(DEPS)) \
+	     2>/dev/null)
 ALL_CFLAGS = -std=c11 -DCERTD_VERSION=\"$(VERSION)\" -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	     -D_FORTIFY_SOURCE=2 -Iacme -Icertd $(WARN) $(WERROR) \
 	     -fstack-protector-strong -fPIE $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)

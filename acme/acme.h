@@ -163,7 +163,7 @@ struct acme_chain {
 	size_t		 len;
 };
 
-/* ---- HTTP transport (libcurl by default; tests plug in canned replies) */
+/* ---- HTTP transport (http.c by default; tests plug in canned replies) */
 
 struct acme_http_req {
 	const char	*method;	/* "GET", "HEAD" or "POST" */
@@ -195,7 +195,7 @@ struct acme_transport {
 	void	*arg;
 };
 
-struct acme_curl_opts {
+struct acme_http_opts {
 	const char	*ca_bundle;	/* NULL: system trust store */
 	long		 connect_timeout; /* seconds; 0: 10 */
 	long		 timeout;	/* seconds; 0: 30 */
@@ -204,9 +204,16 @@ struct acme_curl_opts {
 	bool		 allow_http;	/* tests only: also allow http:// */
 };
 
-/* A libcurl transport (https only, no redirects). Returns 0 and fills *t;
- * release with t->free(t->arg). */
-int	acme_transport_curl(const struct acme_curl_opts *,
+/* The default transport: HTTP/1.1 over OpenSSL (TLS 1.2 or later, the
+ * server certificate verified against ca_bundle or the system store, its
+ * name checked), https only unless allow_http, no redirects, one
+ * connection kept alive between requests, timeout = the deadline of one
+ * request (connect_timeout of connecting, proxy and handshake). An
+ * https_proxy from the environment is used through HTTP CONNECT (see
+ * http.h). TLS writes may raise SIGPIPE when the server has gone: the
+ * program ignores it (certd does). Returns 0 and fills *t; release with
+ * t->free(t->arg). */
+int	acme_transport_http(const struct acme_http_opts *,
 	    struct acme_transport *, struct acme_err *);
 void	acme_http_resp_clear(struct acme_http_resp *);
 

@@ -28,7 +28,7 @@ acme_log(void *arg, int level, const char *msg)
 int
 acct_init(struct acct *a, const struct opts *o, struct cd_err *err)
 {
-	struct acme_curl_opts	 co;
+	struct acme_http_opts	 co;
 	struct acme_transport	 tr;
 	struct acme_err		 ae;
 
@@ -38,8 +38,8 @@ acct_init(struct acct *a, const struct opts *o, struct cd_err *err)
 	    strlen(a->server) > ACME_URL_MAX)
 		return cd_err_set(err, CD_ECONFIG, "%s: the ACME server must "
 		    "be an https:// URL", a->server);
-	/* curl would report a missing bundle as a TLS failure, i.e. as an
-	 * unreachable server: name the real cause */
+	/* the transport would report a missing bundle only when it first
+	 * connects, as an unreachable server: name the real cause now */
 	if (o->ca_bundle != NULL && access(o->ca_bundle, R_OK) == -1) {
 		cd_err_sys(err, "ca_bundle %s", o->ca_bundle);
 		if (err != NULL)
@@ -51,7 +51,7 @@ acct_init(struct acct *a, const struct opts *o, struct cd_err *err)
 	co.timeout = o->timeout > 0 ? (long)o->timeout : 30;
 	co.connect_timeout = co.timeout < 10 ? co.timeout : 10;
 	co.user_agent = "certd/" CERTD_VERSION;
-	if (acme_transport_curl(&co, &tr, &ae) == -1 ||
+	if (acme_transport_http(&co, &tr, &ae) == -1 ||
 	    (a->client = acme_client_new(a->server, &tr, &ae)) == NULL)
 		return cd_err_from_acme(err, &ae, "%s", a->server);
 	acme_client_set_log(a->client, acme_log, NULL);

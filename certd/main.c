@@ -9,12 +9,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <curl/curl.h>
-
 #include "cmd.h"
 #include "err.h"
 #include "log.h"
 #include "opts.h"
+#include "revocation/curldl.h"
 
 /* sysexits(3) values, and 1 for "the CA said no" */
 #define EXIT_REFUSED	1
@@ -64,8 +63,7 @@ main(int argc, char *argv[])
 	(void)signal(SIGPIPE, SIG_IGN);
 	log_init("certd", 0, 1);
 	cd_err_clear(&err);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		fatalx("curl_global_init failed");
+	/* libcurl is loaded by the first revocation fetch (curldl.c) */
 	if (opts_parse(argc, argv, &o, &err) == -1) {
 		fprintf(stderr, "certd: %s\n", err.msg);
 		opts_clear(&o);
@@ -124,7 +122,7 @@ main(int argc, char *argv[])
 	}
 out:
 	opts_clear(&o);
-	curl_global_cleanup();
+	curldl_unload();	/* curl_global_cleanup, if it was loaded */
 	if (fflush(stdout) == EOF && rc == 0)
 		rc = EX_IOERR;
 	return rc;

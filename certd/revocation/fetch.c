@@ -1,8 +1,9 @@
 /*
  * fetch.c - fetches CRLs, OCSP responses and caIssuers files over
- * http/https with libcurl's multi interface. The servers are untrusted:
- * bodies and headers are bounded while they stream in, nothing is
- * followed (no redirects), every transfer has connect and total timeouts.
+ * http/https with libcurl's multi interface, loaded on first use through
+ * curldl.c. The servers are untrusted: bodies and headers are bounded
+ * while they stream in, nothing is followed (no redirects), every
+ * transfer has connect and total timeouts.
  */
 #include "fetch.h"
 
@@ -18,6 +19,7 @@
 #include <curl/curl.h>
 
 #include "buf.h"
+#include "curldl.h"
 
 #define CT_MAX		128		/* bytes of a Content-Type kept */
 #define POST_MAX	(64 * 1024)	/* bytes of a request body */
@@ -31,6 +33,7 @@
  */
 struct fetch_xfer {
 	TAILQ_ENTRY(fetch_xfer)	 entry;
+	const struct curldl_fns	*cu;	/* libcurl, borrowed */
 	CURL			*h;
 	struct curl_slist	*hdrs;
 	char			*url;
@@ -48,6 +51,7 @@ struct fetch_xfer {
 };
 
 struct fetch_multi {
+	const struct curldl_fns		*cu;	/* libcurl, borrowed */
 	CURLM				*cm;
 	TAILQ_HEAD(, fetch_xfer)	 xfers;
 	size_t				 n;
@@ -104,7 +108,7 @@ is_print(const char *s, size_t len)
 }
 
 static int
-check_url(const char *url, struct cd_err *err)
+check_url(const struct curldl_fns *cu, const char *url, struct cd_err *err)
 {
 	CURLU	*u = NULL;
 	size_t	 len;
@@ -124,24 +128,25 @@ check_url(const char *url, struct cd_err *err)
 	    strncasecmp(url, "https://", 8) != 0)
 		return cd_err_set(err, CD_ECONFIG, "%s: only http and https "
 		    "URLs are fetched", url);
-	if ((u = curl_url()) == NULL)
+	if ((u = cu->url()) == NULL)
 		return cd_err_set(err, CD_ENOMEM, "%s: curl_url", url);
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
+	if (cu->url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
 		cd_err_set(err, CD_ECONFIG, "%s: malformed URL", url);
 		goto out;
 	}
 	rc = 0;
 out:
-	curl_url_cleanup(u);
+	cu->url_cleanup(u);
 	return rc;
 }
 
 static int
-check_req(const struct fetch_req *req, struct cd_err *err)
+check_req(const struct curldl_fns *cu, const struct fetch_req *req,
+    struct cd_err *err)
 {
 	const char	*v;
 
-	if (check_url(req->url, err) == -1)
+	if (check_url(cu, req->url, err) == -1)
 		return -1;
 	if (req->method != NULL && strcmp(req->method, "GET") != 0 &&
 	    strcmp(req->method, "POST") != 0)
@@ -360,8 +365,8 @@ xfer_free(struct fetch_xfer *x)
 {
 	if (x == NULL)
 		return;
-	curl_easy_cleanup(x->h);
-	curl_slist_free_all(x->hdrs);
+	x->cu->easy_cleanup(x->h);
+	x->cu->slist_free_all(x->hdrs);
 	buf_clear(&x->body);
 	fetch_resp_clear(&x->resp);
 	free(x->url);
@@ -379,7 +384,7 @@ add_header(struct fetch_xfer *x, const char *name, const char *value,
 	    (int)sizeof(line))
 		return cd_err_set(err, CD_ECONFIG, "%s: %s too long", x->url,
 		    name);
-	if ((l = curl_slist_append(x->hdrs, line)) == NULL)
+	if ((l = x->cu->slist_append(x->hdrs, line)) == NULL)
 		return cd_err_set(err, CD_ENOMEM, "%s: curl headers", x->url);
 	x->hdrs = l;
 	return 0;
@@ -387,8 +392,8 @@ add_header(struct fetch_xfer *x, const char *name, const char *value,
 
 /* A configured easy handle for req; NULL (err filled) on failure. */
 static struct fetch_xfer *
-xfer_new(const struct fetch_req *req, fetch_done_fn *done, void *arg,
-    struct cd_err *err)
+xfer_new(const struct curldl_fns *cu, const struct fetch_req *req,
+    fetch_done_fn *done, void *arg, struct cd_err *err)
 {
 	struct fetch_xfer	*x;
 	CURLcode		 cc = CURLE_OK;
@@ -400,10 +405,11 @@ xfer_new(const struct fetch_req *req, fetch_done_fn *done, void *arg,
 		return NULL;
 	}
 	buf_init(&x->body, req->max);
+	x->cu = cu;
 	x->done = done;
 	x->arg = arg;
 	if ((x->url = strdup(req->url)) == NULL ||
-	    (x->h = curl_easy_init()) == NULL) {
+	    (x->h = cu->easy_init()) == NULL) {
 		cd_err_set(err, CD_ENOMEM, "%s: curl_easy_init", req->url);
 		goto fail;
 	}
@@ -426,7 +432,7 @@ xfer_new(const struct fetch_req *req, fetch_done_fn *done, void *arg,
 	}
 #define SET(opt, v) do {						\
 	if (cc == CURLE_OK)						\
-		cc = curl_easy_setopt(x->h, opt, v);			\
+		cc = cu->easy_setopt(x->h, opt, v);			\
 } while (0)
 	SET(CURLOPT_URL, req->url);
 	SET(CURLOPT_PRIVATE, x);
@@ -460,7 +466,7 @@ xfer_new(const struct fetch_req *req, fetch_done_fn *done, void *arg,
 	if (cc != CURLE_OK) {
 		cd_err_set(err, cc == CURLE_OUT_OF_MEMORY ? CD_ENOMEM :
 		    CD_ECONFIG, "%s: curl: %s", req->url,
-		    curl_easy_strerror(cc));
+		    cu->easy_strerror(cc));
 		goto fail;
 	}
 	return x;
@@ -473,9 +479,10 @@ fail:
 static int
 xfer_result(struct fetch_xfer *x, CURLcode cc, struct cd_err *err)
 {
-	char	*data;
-	size_t	 len;
-	long	 status = 0;
+	const char	*why;
+	char		*data;
+	size_t		 len;
+	long		 status = 0;
 
 	if (x->overflow || cc == CURLE_FILESIZE_EXCEEDED)
 		return cd_err_set(err, CD_EPROTO, "%s: body larger than %zu "
@@ -486,6 +493,7 @@ xfer_result(struct fetch_xfer *x, CURLcode cc, struct cd_err *err)
 		    FETCH_HEADER_MAX, FETCH_HEADERS_MAX);
 	if (x->nomem || cc == CURLE_OUT_OF_MEMORY)
 		return cd_err_set(err, CD_ENOMEM, "%s: out of memory", x->url);
+	why = x->errbuf[0] != '\0' ? x->errbuf : x->cu->easy_strerror(cc);
 	switch (cc) {
 	case CURLE_OK:
 		break;
@@ -493,14 +501,13 @@ xfer_result(struct fetch_xfer *x, CURLcode cc, struct cd_err *err)
 	case CURLE_WEIRD_SERVER_REPLY:
 	case CURLE_BAD_CONTENT_ENCODING:
 		return cd_err_set(err, CD_EPROTO, "%s: bad reply: %s", x->url,
-		    x->errbuf[0] != '\0' ? x->errbuf : curl_easy_strerror(cc));
+		    why);
 	case CURLE_URL_MALFORMAT:
 		return cd_err_set(err, CD_ECONFIG, "%s: malformed URL", x->url);
 	default:	/* connection, DNS, TLS, timeout, closed early */
-		return cd_err_set(err, CD_ENET, "%s: %s", x->url,
-		    x->errbuf[0] != '\0' ? x->errbuf : curl_easy_strerror(cc));
+		return cd_err_set(err, CD_ENET, "%s: %s", x->url, why);
 	}
-	(void)curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+	(void)x->cu->easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
 	x->resp.status = status;
 	if (status == 304 && x->cond)
 		x->resp.not_modified = true;
@@ -524,7 +531,7 @@ static void
 finish(struct fetch_multi *m, struct fetch_xfer *x, int rc,
     const struct cd_err *err)
 {
-	(void)curl_multi_remove_handle(m->cm, x->h);
+	(void)m->cu->multi_remove_handle(m->cm, x->h);
 	TAILQ_REMOVE(&m->xfers, x, entry);
 	m->n--;
 	x->done(x->arg, rc, &x->resp, err);
@@ -541,11 +548,11 @@ finish_done(struct fetch_multi *m)
 	void			*priv;
 	int			 left, rc;
 
-	while ((msg = curl_multi_info_read(m->cm, &left)) != NULL) {
+	while ((msg = m->cu->multi_info_read(m->cm, &left)) != NULL) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		priv = NULL;
-		(void)curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+		(void)m->cu->easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
 		    &priv);
 		if ((x = priv) == NULL)
 			continue;
@@ -571,14 +578,19 @@ abort_all(struct fetch_multi *m, const char *why)
 struct fetch_multi *
 fetch_multi_new(struct cd_err *err)
 {
+	const struct curldl_fns	*cu;
 	struct fetch_multi	*m;
 
+	/* every curl object is made through a fetch_multi: load it here */
+	if ((cu = curldl_load(err)) == NULL)
+		return NULL;
 	if ((m = calloc(1, sizeof(*m))) == NULL) {
 		cd_err_set(err, CD_ENOMEM, "fetch: out of memory");
 		return NULL;
 	}
+	m->cu = cu;
 	TAILQ_INIT(&m->xfers);
-	if ((m->cm = curl_multi_init()) == NULL) {
+	if ((m->cm = cu->multi_init()) == NULL) {
 		free(m);
 		cd_err_set(err, CD_ENOMEM, "fetch: curl_multi_init");
 		return NULL;
@@ -595,13 +607,14 @@ fetch_multi_add(struct fetch_multi *m, const struct fetch_req *req,
 
 	if (req == NULL || done == NULL)
 		return cd_err_set(err, CD_ECONFIG, "fetch: no request");
-	if (check_req(req, err) == -1)
+	if (check_req(m->cu, req, err) == -1)
 		return -1;
-	if ((x = xfer_new(req, done, arg, err)) == NULL)
+	if ((x = xfer_new(m->cu, req, done, arg, err)) == NULL)
 		return -1;
-	if ((mc = curl_multi_add_handle(m->cm, x->h)) != CURLM_OK) {
+	if ((mc = m->cu->multi_add_handle(m->cm, x->h)) != CURLM_OK) {
 		cd_err_set(err, mc == CURLM_OUT_OF_MEMORY ? CD_ENOMEM :
-		    CD_ENET, "%s: curl: %s", req->url, curl_multi_strerror(mc));
+		    CD_ENET, "%s: curl: %s", req->url,
+		    m->cu->multi_strerror(mc));
 		xfer_free(x);
 		return -1;
 	}
@@ -631,7 +644,7 @@ fetch_multi_run(struct fetch_multi *m, int timeout_ms)
 
 	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
-		if ((mc = curl_multi_perform(m->cm, &running)) != CURLM_OK)
+		if ((mc = m->cu->multi_perform(m->cm, &running)) != CURLM_OK)
 			break;
 		finish_done(m);	/* callbacks may add transfers */
 		if (m->n == 0)
@@ -643,11 +656,11 @@ fetch_multi_run(struct fetch_multi *m, int timeout_ms)
 			if (left < wait)
 				wait = (int)left;
 		}
-		if ((mc = curl_multi_poll(m->cm, NULL, 0, wait, NULL)) !=
+		if ((mc = m->cu->multi_poll(m->cm, NULL, 0, wait, NULL)) !=
 		    CURLM_OK)
 			break;
 	}
-	abort_all(m, curl_multi_strerror(mc));
+	abort_all(m, m->cu->multi_strerror(mc));
 	return -1;
 }
 
@@ -663,7 +676,7 @@ fetch_multi_free(struct fetch_multi *m)
 	if (m == NULL)
 		return;
 	abort_all(m, "aborted");
-	curl_multi_cleanup(m->cm);
+	(void)m->cu->multi_cleanup(m->cm);
 	free(m);
 }
 

@@ -64,7 +64,8 @@ typedef void fetch_done_fn(void *arg, int rc, struct fetch_resp *resp,
 
 struct fetch_multi;
 
-/* A set of concurrent transfers; NULL (err filled) on failure. */
+/* A set of concurrent transfers; NULL (err filled) on failure. The first
+ * call loads libcurl (curldl_load()): CD_ECONFIG if it cannot. */
 struct fetch_multi *fetch_multi_new(struct cd_err *);
 
 /*

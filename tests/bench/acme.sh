@@ -3,7 +3,9 @@
 # certd, certbot and lego (Debian packages) against a fresh local pebble,
 # 2 fresh names and a P-256 key each, http-01 standalone responder of each
 # client on pebble's httpPort, accounts registered before timing. Every
-# issuance is one process run timed by GNU time ('%e %U %S %M'). Prints a
+# issuance is one process run timed by GNU time ('%e %U %S %M'). certd
+# runs twice per round: with --ca-bundle (the lab CA) and as
+# "certd-systrust" with a system-like trust store (see below). Prints a
 # Markdown report and writes it to $O/bench/acme.md (raw data acme.tsv).
 # Needs CERTD and O as absolute paths. Loopback only; TLS is verified.
 set -eu
@@ -94,6 +96,20 @@ run_certd() {
 	check_cert "$LAB_STATE/certs/$_a/current/cert.pem" "$_a" "$_b"
 }
 
+# certd without --ca-bundle: the trust store is what a Debian host has
+# (a copy of /etc/ssl/certs, hash links and all) plus the lab CA, read the
+# way certd reads the system store (SSL_CERT_DIR; SSL_CERT_FILE unset)
+run_certd_systrust() {
+	_a="a$1.sys.certd.bench.test"
+	_b="b$1.sys.certd.bench.test"
+	timed certd-systrust "$1" env -u SSL_CERT_FILE \
+	    SSL_CERT_DIR="$B/systrust" "$CERTD" --config "$LAB_CONF" \
+	    --state-dir "$LAB_STATE" --server "$LAB_DIR_URL" \
+	    --agree-tos issue -d "$_a" -d "$_b" \
+	    --http-addr 127.0.0.1 --http-port "$LAB_HTTP_PORT"
+	check_cert "$LAB_STATE/certs/$_a/current/cert.pem" "$_a" "$_b"
+}
+
 certbot_dirs() {
 	echo --config-dir "$CB/config" --work-dir "$CB/work" \
 	    --logs-dir "$CB/logs"
@@ -135,8 +151,14 @@ lab_expect 0 certd-register "$CERTD" --config "$LAB_CONF" \
 lab_expect 0 certbot-register certbot register --server "$LAB_DIR_URL" \
     --non-interactive --agree-tos --register-unsafely-without-email \
     $(certbot_dirs)
+mkdir -p "$B/systrust"
+cp -L /etc/ssl/certs/*.pem "$B/systrust/" 2>/dev/null || true
+cp "$LAB_CA" "$B/systrust/lab-ca.pem"
+openssl rehash "$B/systrust" 2>/dev/null ||
+    lab_die "openssl rehash failed"
 lab_log "warm-up round"
 run_certd 0
+run_certd_systrust 0
 run_certbot 0
 run_lego 0
 
@@ -146,9 +168,9 @@ start=$(date +%s)
 i=1
 while [ "$i" -le "$N" ]; do
 	case $((i % 3)) in
-	0) set -- certd certbot lego ;;
-	1) set -- certbot lego certd ;;
-	*) set -- lego certd certbot ;;
+	0) set -- certd certbot lego certd_systrust ;;
+	1) set -- certbot certd_systrust lego certd ;;
+	*) set -- lego certd certbot certd_systrust ;;
 	esac
 	for c in "$@"; do
 		"run_$c" "$i"

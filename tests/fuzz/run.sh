@@ -50,6 +50,21 @@ for bin in "$FUZZ_O"/fuzz_*; do
 	mkdir -p "$corpus"
 	case $name in
 	fuzz_crl|fuzz_chain) pki_seeds "$corpus" ;;
+	fuzz_http)
+		# first byte: split point and HEAD bit; then a server's bytes
+		printf '\100HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok' \
+		    >"$corpus/cl"
+		{ printf '\020HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\n'
+		  printf 'Content-Type: application/json; charset=utf-8\r\n'
+		  printf 'Location: https://ca.test/o/1\r\nReplay-Nonce: abc\r\n'
+		  printf 'Retry-After: 3\r\nLink: <https://ca.test/d>;rel="index"\r\n'
+		  printf 'Transfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n'
+		  printf '0\r\nX-T: 1\r\n\r\n'; } >"$corpus/chunked"
+		printf '\377HTTP/1.0 200 OK\nContent-Length: 9\n\n' \
+		    >"$corpus/head"
+		printf '\001HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nto eof' \
+		    >"$corpus/eof"
+		printf 'https://[::1]:8443/a?b=c#d' >"$corpus/url" ;;
 	fuzz_probe) printf '220 mx.example.org ESMTP\r\n' >"$corpus/banner"
 		printf '250-mx\r\n250-PIPELINING\r\n250 STARTTLS\r\n' \
 		    >"$corpus/ehlo" ;;

@@ -2,7 +2,8 @@
  * check_fetch.c - fetch.c against a tiny HTTP/1.1 server written here: a
  * child listening on 127.0.0.1 (port 0) that forks one process per
  * connection and answers canned responses per path, plus a TLS server
- * with a self-signed certificate that must not be trusted.
+ * with a self-signed certificate that must not be trusted. libcurl comes
+ * through curldl.c: the test binary does not link it.
  */
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -11,6 +12,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +26,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "revocation/curldl.h"
 #include "revocation/fetch.h"
 
 #define REQ_MAX		16384	/* bytes of a request the server reads */
@@ -877,11 +880,105 @@ START_TEST(https_to_http)
 }
 END_TEST
 
+/* ---- libcurl, loaded at run time (curldl.c) ---- */
+
+static bool
+curl_is_mapped(void)
+{
+	void	*h;
+
+	if ((h = dlopen(CURLDL_SONAME, RTLD_LAZY | RTLD_NOLOAD)) == NULL)
+		return false;
+	(void)dlclose(h);	/* NOLOAD took a reference */
+	return true;
+}
+
+/* Mapped on the first load only; later loads return the same table. */
+START_TEST(curldl_same_table)
+{
+	const struct curldl_fns	*a, *b;
+	const curl_version_info_data *vi;
+	struct cd_err		 err;
+	const char		*ck = getenv("CK_FORK");
+
+	/* a fresh child per test, unless CK_FORK=no runs all in one */
+	if (ck == NULL || strcmp(ck, "no") != 0)
+		ck_assert_msg(!curl_is_mapped(), "libcurl linked in");
+	ck_assert_ptr_nonnull(a = curldl_load(&err));
+	ck_assert(curl_is_mapped());
+	ck_assert_ptr_nonnull(b = curldl_load(&err));
+	ck_assert_ptr_eq(a, b);
+	ck_assert_ptr_nonnull(a->easy_setopt);
+	ck_assert_ptr_nonnull(a->url_cleanup);
+	ck_assert_ptr_nonnull(vi = a->version_info(CURLVERSION_NOW));
+	ck_assert_uint_ge(vi->version_num, CURLDL_VERSION_MIN);
+}
+END_TEST
+
+static const struct {
+	const char	*soname;
+	const char	*msg;	/* substring of err.msg; NULL: loads */
+} sonames[] = {
+	{ CURLDL_SONAME, NULL },
+	{ "libcertd-no-such-curl.so.4",
+	    "libcurl (libcertd-no-such-curl.so.4): libcertd-no-such-curl" },
+	{ "/nonexistent/libcurl.so.4", "/nonexistent/libcurl.so.4: " },
+	/* a library, but not libcurl: the first symbol is missing */
+	{ "libc.so.6", "(libc.so.6): symbol curl_global_init not found" },
+};
+
+START_TEST(curldl_open_soname)
+{
+	struct curldl_fns	 f;
+	struct cd_err		 err;
+	void			*h;
+
+	cd_err_clear(&err);
+	h = curldl_open(sonames[_i].soname, &f, &err);
+	if (sonames[_i].msg == NULL) {
+		ck_assert_msg(h != NULL, "%s", err.msg);
+		ck_assert_ptr_nonnull(f.multi_poll);
+		ck_assert_int_eq(err.kind, CD_EOK);
+		ck_assert_int_eq(dlclose(h), 0);
+	} else {
+		ck_assert_ptr_null(h);
+		ck_assert_int_eq(err.kind, CD_ECONFIG);
+		ck_assert_msg(strncmp(err.msg, "revocation fetch needs libcurl",
+		    30) == 0 && strstr(err.msg, sonames[_i].msg) != NULL,
+		    "%s", err.msg);
+		ck_assert_ptr_null(f.easy_init);	/* nothing kept */
+		ck_assert_ptr_null(strchr(err.msg, '\n'));
+	}
+	/* the cached table is independent of curldl_open() */
+	ck_assert_ptr_nonnull(curldl_load(&err));
+}
+END_TEST
+
+/* After curldl_unload() (curl_global_cleanup), fetching loads again. */
+START_TEST(curldl_reload)
+{
+	struct fetch_req	 r = get_req("/ok", 100);
+	struct fetch_resp	 resp;
+	struct cd_err		 err;
+
+	curldl_unload();		/* nothing loaded: a no-op */
+	ck_assert_int_eq(fetch_one(&r, &resp, &err), 0);
+	fetch_resp_clear(&resp);
+	curldl_unload();
+	curldl_unload();
+	ck_assert_int_eq(fetch_one(&r, &resp, &err), 0);
+	ck_assert_mem_eq(resp.body, "crl\0bytes", 9);
+	fetch_resp_clear(&resp);
+	curldl_unload();
+}
+END_TEST
+
 Suite *
 fetch_suite(void)
 {
 	Suite	*s = suite_create("fetch");
 	TCase	*tc = tcase_create("fetch");
+	TCase	*tl = tcase_create("curldl");
 
 	tcase_add_checked_fixture(tc, srv_start, srv_stop);
 	tcase_set_timeout(tc, 30);
@@ -899,6 +996,11 @@ fetch_suite(void)
 	tcase_add_test(tc, multi_time_up);
 	tcase_add_test(tc, https_untrusted);
 	tcase_add_test(tc, https_to_http);
+	tcase_add_test(tc, curldl_reload);
 	suite_add_tcase(s, tc);
+	tcase_add_test(tl, curldl_same_table);
+	tcase_add_loop_test(tl, curldl_open_soname, 0,
+	    sizeof(sonames) / sizeof(sonames[0]));
+	suite_add_tcase(s, tl);
 	return s;
 }
