@@ -245,6 +245,93 @@ bind_blob(sqlite3_stmt *st, int i, const void *p, size_t len)
 }
 
 /*
+ * One parameter of a statement, ?1 being the first of an array. Text
+ * and blobs are bound SQLITE_STATIC: they must outlive the statement's
+ * step, and done() clears them. A NULL pointer binds SQL NULL.
+ */
+struct arg {
+	enum { ARG_INT, ARG_TEXT, ARG_BLOB } type;
+	sqlite3_int64	 i;
+	const void	*p;
+	size_t		 len;	/* text: at most len bytes; blob: its size */
+};
+
+#define INT_ARG(v)	{ .type = ARG_INT, .i = (v) }
+#define TEXT_ARG(s, max) { .type = ARG_TEXT, .p = (s), .len = (max) }
+#define BLOB_ARG(b, n)	{ .type = ARG_BLOB, .p = (b), .len = (n) }
+#define NARGS(a)	(sizeof(a) / sizeof((a)[0]))
+
+/*
+ * Binds a[0..n) to statement id; -1 (err filled, naming what, and the
+ * statement reset) on failure.
+ */
+static int
+bind_args(struct revcache *c, enum st id, const struct arg *a, size_t n,
+    const char *what, struct cd_err *err)
+{
+	sqlite3_stmt	*st = c->st[id];
+	size_t		 i;
+	int		 rc = SQLITE_OK;
+
+	for (i = 0; i < n && rc == SQLITE_OK; i++)
+		switch (a[i].type) {
+		case ARG_INT:
+			rc = sqlite3_bind_int64(st, (int)i + 1, a[i].i);
+			break;
+		case ARG_TEXT:
+			rc = bind_str(st, (int)i + 1, a[i].p, a[i].len);
+			break;
+		case ARG_BLOB:
+			rc = bind_blob(st, (int)i + 1, a[i].p, a[i].len);
+			break;
+		}
+	if (rc != SQLITE_OK) {
+		db_err(c, err, what);
+		done(st);
+		return -1;
+	}
+	return 0;
+}
+
+/* Binds a and runs statement id, which returns no rows (see run()). */
+static int
+run_args(struct revcache *c, enum st id, const struct arg *a, size_t n,
+    const char *what, struct cd_err *err)
+{
+	if (bind_args(c, id, a, n, what, err) == -1)
+		return -1;
+	return run(c, id, err);
+}
+
+/*
+ * Binds a and steps statement id to its first row. 0: the row is there
+ * to read, and the caller must done() the statement; 1: no row; -1: err
+ * filled, naming what. The statement is reset unless 0 is returned.
+ */
+static int
+select_row(struct revcache *c, enum st id, const struct arg *a, size_t n,
+    const char *what, struct cd_err *err)
+{
+	sqlite3_stmt	*st = c->st[id];
+	int		 rc;
+
+	if (bind_args(c, id, a, n, what, err) == -1)
+		return -1;
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_DONE:
+		rc = 1;
+		break;
+	default:
+		rc = db_err(c, err, what);
+		break;
+	}
+	done(st);
+	return rc;
+}
+
+/*
  * Copies text column i into dst (dstlen bytes, NUL-terminated); SQL NULL
  * reads as "". false if it would not fit or holds a NUL.
  */
@@ -492,25 +579,16 @@ revcache_verdict_get(struct revcache *c, const char *fp, time_t now,
     struct rev_result *out, struct cd_err *err)
 {
 	sqlite3_stmt		*st = c->st[ST_VERDICT_GET];
+	const struct arg	 key[] = { TEXT_ARG(fp, 64) };
 	struct rev_result	 r;
 	long long		 status, source, reason, sl;
-	int			 rc = 1;
+	int			 rc = 1, v;
 
 	if (check_fp(fp, err) == -1)
 		return -1;
-	if (bind_str(st, 1, fp, 64) != SQLITE_OK) {
-		rc = db_err(c, err, "verdict");
-		goto out;
-	}
-	switch (sqlite3_step(st)) {
-	case SQLITE_ROW:
-		break;
-	case SQLITE_DONE:
-		goto out;
-	default:
-		rc = db_err(c, err, "verdict");
-		goto out;
-	}
+	if ((v = select_row(c, ST_VERDICT_GET, key, NARGS(key), "verdict",
+	    err)) != 0)
+		return v;
 	memset(&r, 0, sizeof(r));
 	status = sqlite3_column_int64(st, 0);
 	source = sqlite3_column_int64(st, 1);
@@ -542,40 +620,35 @@ int
 revcache_verdict_put(struct revcache *c, const char *fp,
     const struct rev_result *r, struct cd_err *err)
 {
-	sqlite3_stmt	*st = c->st[ST_VERDICT_PUT];
+	/* text is cut at the first NUL or one byte short of its array,
+	 * so that it always reads back into the same struct */
+	const struct arg	 row[] = {
+		TEXT_ARG(fp, 64),
+		INT_ARG(r->status),
+		INT_ARG(r->source),
+		INT_ARG(r->reason),
+		INT_ARG(r->revoked_at),
+		INT_ARG(r->short_lived ? 1 : 0),
+		TEXT_ARG(r->url, sizeof(r->url) - 1),
+		TEXT_ARG(r->detail, sizeof(r->detail) - 1),
+		INT_ARG(r->checked_at),
+		INT_ARG(r->valid_until),
+	};
 
 	if (check_fp(fp, err) == -1)
 		return -1;
-	/* text is cut at the first NUL or one byte short of its array,
-	 * so that it always reads back into the same struct */
-	if (bind_str(st, 1, fp, 64) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, r->status) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, r->source) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 4, r->reason) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 5, r->revoked_at) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 6, r->short_lived ? 1 : 0) != SQLITE_OK ||
-	    bind_str(st, 7, r->url, sizeof(r->url) - 1) != SQLITE_OK ||
-	    bind_str(st, 8, r->detail, sizeof(r->detail) - 1) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 9, r->checked_at) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 10, r->valid_until) != SQLITE_OK) {
-		db_err(c, err, "verdict");
-		done(st);
-		return -1;
-	}
-	return run(c, ST_VERDICT_PUT, err);
+	return run_args(c, ST_VERDICT_PUT, row, NARGS(row), "verdict", err);
 }
 
 int
 revcache_verdict_delete(struct revcache *c, const char *fp,
     struct cd_err *err)
 {
+	const struct arg	 key[] = { TEXT_ARG(fp, 64) };
+
 	if (check_fp(fp, err) == -1)
 		return -1;
-	if (bind_str(c->st[ST_VERDICT_DEL], 1, fp, 64) != SQLITE_OK) {
-		done(c->st[ST_VERDICT_DEL]);
-		return db_err(c, err, "verdict");
-	}
-	return run(c, ST_VERDICT_DEL, err);
+	return run_args(c, ST_VERDICT_DEL, key, NARGS(key), "verdict", err);
 }
 
 /* ---- CRLs ---- */
@@ -597,6 +670,11 @@ revcache_crl_get(struct revcache *c, const char *url, time_t now,
     unsigned flags, struct revcache_crl *out, struct cd_err *err)
 {
 	sqlite3_stmt		*st = c->st[ST_CRL_GET];
+	const struct arg	 key[] = {
+		TEXT_ARG(url, REV_URL_MAX),
+		INT_ARG((flags & REVCACHE_CRL_DER) != 0),
+		INT_ARG((flags & REVCACHE_CRL_INDEX) != 0),
+	};
 	struct revcache_crl	 r;
 	long long		 size;
 	int			 rc = 1, v;
@@ -605,23 +683,8 @@ revcache_crl_get(struct revcache *c, const char *url, time_t now,
 	memset(out, 0, sizeof(*out));
 	if (check_url(url, err) == -1)
 		return -1;
-	if (bind_str(st, 1, url, REV_URL_MAX) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 2, (flags & REVCACHE_CRL_DER) != 0) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_int(st, 3, (flags & REVCACHE_CRL_INDEX) != 0) !=
-	    SQLITE_OK) {
-		rc = db_err(c, err, "crl");
-		goto out;
-	}
-	switch (sqlite3_step(st)) {
-	case SQLITE_ROW:
-		break;
-	case SQLITE_DONE:
-		goto out;
-	default:
-		rc = db_err(c, err, "crl");
-		goto out;
-	}
+	if ((v = select_row(c, ST_CRL_GET, key, NARGS(key), "crl", err)) != 0)
+		return v;
 	size = sqlite3_column_int64(st, 6);
 	if (size < 0 || (unsigned long long)size > REVCACHE_BLOB_MAX ||
 	    !col_copy(st, 5, r.issuer_sha256, sizeof(r.issuer_sha256)) ||
@@ -654,7 +717,6 @@ int
 revcache_crl_put(struct revcache *c, const char *url,
     const struct revcache_crl *in, struct cd_err *err)
 {
-	sqlite3_stmt	*st = c->st[ST_CRL_PUT];
 	size_t		 size;
 
 	if (check_url(url, err) == -1)
@@ -675,39 +737,37 @@ revcache_crl_put(struct revcache *c, const char *url,
 	if (size > REVCACHE_BLOB_MAX)
 		return cd_err_set(err, CD_ECONFIG, "%s: crl: size %zu", url,
 		    size);
-	if (bind_str(st, 1, url, REV_URL_MAX) != SQLITE_OK ||
-	    bind_str(st, 2, in->etag, REVCACHE_TEXT_MAX) != SQLITE_OK ||
-	    bind_str(st, 3, in->last_modified, REVCACHE_TEXT_MAX) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_int64(st, 4, in->this_update) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 5, in->next_update) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 6, in->fetched_at) != SQLITE_OK ||
-	    bind_str(st, 7, in->issuer_sha256[0] != '\0' ?
-	    in->issuer_sha256 : NULL, 64) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 8, (sqlite3_int64)size) != SQLITE_OK ||
-	    bind_blob(st, 9, in->index, in->index_len) != SQLITE_OK ||
-	    bind_blob(st, 10, in->der, in->der_len) != SQLITE_OK) {
-		db_err(c, err, "crl");
-		done(st);
-		return -1;
+	{
+		const struct arg	 row[] = {
+			TEXT_ARG(url, REV_URL_MAX),
+			TEXT_ARG(in->etag, REVCACHE_TEXT_MAX),
+			TEXT_ARG(in->last_modified, REVCACHE_TEXT_MAX),
+			INT_ARG(in->this_update),
+			INT_ARG(in->next_update),
+			INT_ARG(in->fetched_at),
+			TEXT_ARG(in->issuer_sha256[0] != '\0' ?
+			    in->issuer_sha256 : NULL, 64),
+			INT_ARG((sqlite3_int64)size),
+			BLOB_ARG(in->index, in->index_len),
+			BLOB_ARG(in->der, in->der_len),
+		};
+
+		return run_args(c, ST_CRL_PUT, row, NARGS(row), "crl", err);
 	}
-	return run(c, ST_CRL_PUT, err);
 }
 
 int
 revcache_crl_touch(struct revcache *c, const char *url, time_t fetched_at,
     struct cd_err *err)
 {
-	sqlite3_stmt	*st = c->st[ST_CRL_TOUCH];
+	const struct arg	 row[] = {
+		TEXT_ARG(url, REV_URL_MAX),
+		INT_ARG(fetched_at),
+	};
 
 	if (check_url(url, err) == -1)
 		return -1;
-	if (bind_str(st, 1, url, REV_URL_MAX) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, fetched_at) != SQLITE_OK) {
-		done(st);
-		return db_err(c, err, "crl");
-	}
-	return run(c, ST_CRL_TOUCH, err);
+	return run_args(c, ST_CRL_TOUCH, row, NARGS(row), "crl", err);
 }
 
 /* ---- OCSP ---- */
@@ -727,6 +787,7 @@ revcache_ocsp_get(struct revcache *c, const char *certid, time_t now,
     struct revcache_ocsp *out, struct cd_err *err)
 {
 	sqlite3_stmt		*st = c->st[ST_OCSP_GET];
+	const struct arg	 key[] = { TEXT_ARG(certid, 64) };
 	struct revcache_ocsp	 r;
 	int			 rc = 1, v;
 
@@ -734,19 +795,9 @@ revcache_ocsp_get(struct revcache *c, const char *certid, time_t now,
 	memset(out, 0, sizeof(*out));
 	if (check_fp(certid, err) == -1)
 		return -1;
-	if (bind_str(st, 1, certid, 64) != SQLITE_OK) {
-		rc = db_err(c, err, "ocsp");
-		goto out;
-	}
-	switch (sqlite3_step(st)) {
-	case SQLITE_ROW:
-		break;
-	case SQLITE_DONE:
-		goto out;
-	default:
-		rc = db_err(c, err, "ocsp");
-		goto out;
-	}
+	if ((v = select_row(c, ST_OCSP_GET, key, NARGS(key), "ocsp", err)) !=
+	    0)
+		return v;
 	r.next_update = (time_t)sqlite3_column_int64(st, 2);
 	if (now >= r.next_update)
 		goto out;
@@ -774,7 +825,14 @@ int
 revcache_ocsp_put(struct revcache *c, const char *certid,
     const struct revcache_ocsp *in, struct cd_err *err)
 {
-	sqlite3_stmt	*st = c->st[ST_OCSP_PUT];
+	const struct arg	 row[] = {
+		TEXT_ARG(certid, 64),
+		TEXT_ARG(in->url, REV_URL_MAX),
+		INT_ARG(in->this_update),
+		INT_ARG(in->next_update),
+		INT_ARG(in->fetched_at),
+		BLOB_ARG(in->der, in->len),
+	};
 
 	if (check_fp(certid, err) == -1)
 		return -1;
@@ -783,17 +841,7 @@ revcache_ocsp_put(struct revcache *c, const char *certid,
 		    "of %zu bytes", in->len);
 	if (in->url != NULL && check_url(in->url, err) == -1)
 		return -1;
-	if (bind_str(st, 1, certid, 64) != SQLITE_OK ||
-	    bind_str(st, 2, in->url, REV_URL_MAX) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, in->this_update) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 4, in->next_update) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 5, in->fetched_at) != SQLITE_OK ||
-	    bind_blob(st, 6, in->der, in->len) != SQLITE_OK) {
-		db_err(c, err, "ocsp");
-		done(st);
-		return -1;
-	}
-	return run(c, ST_OCSP_PUT, err);
+	return run_args(c, ST_OCSP_PUT, row, NARGS(row), "ocsp", err);
 }
 
 /* ---- AIA ---- */
@@ -802,28 +850,18 @@ int
 revcache_aia_get(struct revcache *c, const char *url, time_t now,
     unsigned char **der, size_t *len, struct cd_err *err)
 {
-	sqlite3_stmt	*st = c->st[ST_AIA_GET];
-	unsigned char	*p = NULL;
-	size_t		 n = 0;
-	int		 rc = 1, v;
+	sqlite3_stmt		*st = c->st[ST_AIA_GET];
+	const struct arg	 key[] = { TEXT_ARG(url, REV_URL_MAX) };
+	unsigned char		*p = NULL;
+	size_t			 n = 0;
+	int			 rc = 1, v;
 
 	*der = NULL;
 	*len = 0;
 	if (check_url(url, err) == -1)
 		return -1;
-	if (bind_str(st, 1, url, REV_URL_MAX) != SQLITE_OK) {
-		rc = db_err(c, err, "aia");
-		goto out;
-	}
-	switch (sqlite3_step(st)) {
-	case SQLITE_ROW:
-		break;
-	case SQLITE_DONE:
-		goto out;
-	default:
-		rc = db_err(c, err, "aia");
-		goto out;
-	}
+	if ((v = select_row(c, ST_AIA_GET, key, NARGS(key), "aia", err)) != 0)
+		return v;
 	if (now >= (time_t)sqlite3_column_int64(st, 0))
 		goto out;
 	if ((v = col_blob(st, 1, &p, &n)) != 0) {
@@ -849,22 +887,19 @@ revcache_aia_put(struct revcache *c, const char *url,
     const unsigned char *der, size_t len, time_t fetched_at, time_t expires,
     struct cd_err *err)
 {
-	sqlite3_stmt	*st = c->st[ST_AIA_PUT];
+	const struct arg	 row[] = {
+		TEXT_ARG(url, REV_URL_MAX),
+		INT_ARG(fetched_at),
+		INT_ARG(expires),
+		BLOB_ARG(der, len),
+	};
 
 	if (check_url(url, err) == -1)
 		return -1;
 	if (der == NULL || len == 0 || len > REV_AIA_MAX)
 		return cd_err_set(err, CD_ECONFIG, "%s: aia: %zu bytes", url,
 		    len);
-	if (bind_str(st, 1, url, REV_URL_MAX) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, fetched_at) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, expires) != SQLITE_OK ||
-	    bind_blob(st, 4, der, len) != SQLITE_OK) {
-		db_err(c, err, "aia");
-		done(st);
-		return -1;
-	}
-	return run(c, ST_AIA_PUT, err);
+	return run_args(c, ST_AIA_PUT, row, NARGS(row), "aia", err);
 }
 
 /* ---- failures ---- */
@@ -886,23 +921,14 @@ static int
 failure_get(struct revcache *c, const char *url, unsigned *failures,
     time_t *retry_at, char *text, size_t textlen, struct cd_err *err)
 {
-	sqlite3_stmt	*st = c->st[ST_FAIL_GET];
-	long long	 n;
-	int		 rc = 1;
+	sqlite3_stmt		*st = c->st[ST_FAIL_GET];
+	const struct arg	 key[] = { TEXT_ARG(url, REV_URL_MAX) };
+	long long		 n;
+	int			 rc = 1, v;
 
-	if (bind_str(st, 1, url, REV_URL_MAX) != SQLITE_OK) {
-		rc = db_err(c, err, "failure");
-		goto out;
-	}
-	switch (sqlite3_step(st)) {
-	case SQLITE_ROW:
-		break;
-	case SQLITE_DONE:
-		goto out;
-	default:
-		rc = db_err(c, err, "failure");
-		goto out;
-	}
+	if ((v = select_row(c, ST_FAIL_GET, key, NARGS(key), "failure",
+	    err)) != 0)
+		return v;
 	n = sqlite3_column_int64(st, 0);
 	if (n < 1 || n > 1000000)
 		goto out;
@@ -920,7 +946,6 @@ int
 revcache_failure_note(struct revcache *c, const char *url, const char *text,
     time_t now, struct cd_err *err)
 {
-	sqlite3_stmt	*st = c->st[ST_FAIL_PUT];
 	unsigned	 n = 0;
 	time_t		 retry_at = 0;
 	int		 found;
@@ -936,17 +961,18 @@ revcache_failure_note(struct revcache *c, const char *url, const char *text,
 		n = 0;
 	if (n < 1000000)
 		n++;
-	if (bind_str(st, 1, url, REV_URL_MAX) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, n) != SQLITE_OK ||
-	    bind_str(st, 3, text != NULL ? text : "", REVCACHE_TEXT_MAX) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_int64(st, 4, now + revcache_backoff(n)) != SQLITE_OK) {
-		db_err(c, err, "failure");
-		done(st);
-		goto fail;
+	{
+		const struct arg	 row[] = {
+			TEXT_ARG(url, REV_URL_MAX),
+			INT_ARG(n),
+			TEXT_ARG(text != NULL ? text : "", REVCACHE_TEXT_MAX),
+			INT_ARG(now + revcache_backoff(n)),
+		};
+
+		if (run_args(c, ST_FAIL_PUT, row, NARGS(row), "failure",
+		    err) == -1 || commit(c, err) == -1)
+			goto fail;
 	}
-	if (run(c, ST_FAIL_PUT, err) == -1 || commit(c, err) == -1)
-		goto fail;
 	return 0;
 fail:
 	rollback(c);
@@ -979,13 +1005,11 @@ int
 revcache_failure_clear(struct revcache *c, const char *url,
     struct cd_err *err)
 {
+	const struct arg	 key[] = { TEXT_ARG(url, REV_URL_MAX) };
+
 	if (check_url(url, err) == -1)
 		return -1;
-	if (bind_str(c->st[ST_FAIL_DEL], 1, url, REV_URL_MAX) != SQLITE_OK) {
-		done(c->st[ST_FAIL_DEL]);
-		return db_err(c, err, "failure");
-	}
-	return run(c, ST_FAIL_DEL, err);
+	return run_args(c, ST_FAIL_DEL, key, NARGS(key), "failure", err);
 }
 
 /* ---- size ---- */
@@ -1014,11 +1038,9 @@ static int
 prune_one(struct revcache *c, enum st id, time_t t, size_t *n,
     struct cd_err *err)
 {
-	if (sqlite3_bind_int64(c->st[id], 1, t) != SQLITE_OK) {
-		done(c->st[id]);
-		return db_err(c, err, "prune");
-	}
-	if (run(c, id, err) == -1)
+	const struct arg	 before[] = { INT_ARG(t) };
+
+	if (run_args(c, id, before, NARGS(before), "prune", err) == -1)
 		return -1;
 	*n += (size_t)sqlite3_changes(c->db);
 	return 0;

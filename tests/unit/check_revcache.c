@@ -2,7 +2,8 @@
  * check_revcache.c - revcache.c: creation (0600, WAL, schema version),
  * round trips and expiry for every table, the failure backoff schedule,
  * pruning by age and by size, restarts, hostile values and rows, corrupt
- * files, and two connections reading while another writes.
+ * files, a table dropped under every statement (error text, no open
+ * transaction left), and two connections reading while another writes.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -923,6 +924,152 @@ START_TEST(wrong_tables)
 }
 END_TEST
 
+/*
+ * A table dropped behind the module's back: every statement fails when
+ * it runs, and err names the file, the statement (reads: the table;
+ * writes: "write") and SQLite's reason. Operations that open a
+ * transaction leave none behind.
+ */
+enum op {
+	OP_VERDICT_GET, OP_VERDICT_PUT, OP_VERDICT_DEL,
+	OP_CRL_GET, OP_CRL_PUT, OP_CRL_TOUCH,
+	OP_OCSP_GET, OP_OCSP_PUT, OP_AIA_GET, OP_AIA_PUT,
+	OP_FAIL_NOTE, OP_FAIL_RETRY_AT, OP_FAIL_CLEAR, OP_PRUNE,
+};
+
+/* Runs op on one fixed row of its table; returns what the call did. */
+static int
+do_op(struct revcache *c, enum op op, struct cd_err *err)
+{
+	struct rev_result	 r;
+	struct revcache_crl	 crl, crl_out;
+	struct revcache_ocsp	 ocsp, ocsp_out;
+	unsigned char		 der[4] = { 1, 2, 3, 4 }, *p = NULL;
+	size_t			 len, n = 42;
+	time_t			 when;
+	unsigned		 u;
+	char			 text[32];
+	int			 rc = -2;
+
+	fill(&r, 1);
+	memset(&crl, 0, sizeof(crl));
+	crl.der = der;
+	crl.der_len = sizeof(der);
+	crl.etag = "\"e\"";
+	crl.next_update = T0 + 10;
+	memset(&ocsp, 0, sizeof(ocsp));
+	ocsp.url = "http://o/";
+	ocsp.der = der;
+	ocsp.len = sizeof(der);
+	ocsp.next_update = T0 + 10;
+	switch (op) {
+	case OP_VERDICT_GET:
+		return revcache_verdict_get(c, fp(1), T0, &r, err);
+	case OP_VERDICT_PUT:
+		return revcache_verdict_put(c, fp(1), &r, err);
+	case OP_VERDICT_DEL:
+		return revcache_verdict_delete(c, fp(1), err);
+	case OP_CRL_GET:
+		rc = revcache_crl_get(c, "http://a/", T0, REVCACHE_CRL_DER |
+		    REVCACHE_CRL_INDEX, &crl_out, err);
+		revcache_crl_clear(&crl_out);
+		return rc;
+	case OP_CRL_PUT:
+		return revcache_crl_put(c, "http://a/", &crl, err);
+	case OP_CRL_TOUCH:
+		return revcache_crl_touch(c, "http://a/", T0, err);
+	case OP_OCSP_GET:
+		rc = revcache_ocsp_get(c, fp(1), T0, &ocsp_out, err);
+		revcache_ocsp_clear(&ocsp_out);
+		return rc;
+	case OP_OCSP_PUT:
+		return revcache_ocsp_put(c, fp(1), &ocsp, err);
+	case OP_AIA_GET:
+		rc = revcache_aia_get(c, "http://a/", T0, &p, &len, err);
+		free(p);
+		return rc;
+	case OP_AIA_PUT:
+		return revcache_aia_put(c, "http://a/", der, sizeof(der), T0,
+		    T0 + 10, err);
+	case OP_FAIL_NOTE:
+		return revcache_failure_note(c, "http://a/", "x", T0, err);
+	case OP_FAIL_RETRY_AT:
+		return revcache_failure_retry_at(c, "http://a/", T0, &when, &u,
+		    text, sizeof(text), err);
+	case OP_FAIL_CLEAR:
+		return revcache_failure_clear(c, "http://a/", err);
+	case OP_PRUNE:
+		rc = revcache_prune(c, T0, 1, &n, err);
+		if (rc == -1)
+			ck_assert_uint_eq(n, 42);	/* untouched */
+		return rc;
+	}
+	return rc;
+}
+
+static const struct {
+	const char	*table;		/* dropped before op runs */
+	enum op		 op;
+	const char	*what;		/* in the message */
+} dropped[] = {
+	{ "verdict", OP_VERDICT_GET, "verdict" },
+	{ "verdict", OP_VERDICT_PUT, "write" },
+	{ "verdict", OP_VERDICT_DEL, "write" },
+	{ "crl", OP_CRL_GET, "crl" },
+	{ "crl", OP_CRL_PUT, "write" },
+	{ "crl", OP_CRL_TOUCH, "write" },
+	{ "ocsp", OP_OCSP_GET, "ocsp" },
+	{ "ocsp", OP_OCSP_PUT, "write" },
+	{ "aia", OP_AIA_GET, "aia" },
+	{ "aia", OP_AIA_PUT, "write" },
+	{ "failure", OP_FAIL_NOTE, "failure" },	/* the read in BEGIN */
+	{ "failure", OP_FAIL_RETRY_AT, "failure" },
+	{ "failure", OP_FAIL_CLEAR, "write" },
+	{ "verdict", OP_PRUNE, "write" },	/* the first DELETE */
+	{ "crl", OP_PRUNE, "write" },
+	{ "failure", OP_PRUNE, "write" },	/* the last, after others ran */
+};
+
+START_TEST(dropped_table)
+{
+	struct revcache	*c = open_ok();
+	struct cd_err	 err;
+	sqlite3		*db = raw_open();
+	char		 q[64], want[256];
+
+	/* a row in every table; op works before the drop */
+	ck_assert_int_eq(do_op(c, OP_VERDICT_PUT, &err), 0);
+	ck_assert_int_eq(do_op(c, OP_CRL_PUT, &err), 0);
+	ck_assert_int_eq(do_op(c, OP_OCSP_PUT, &err), 0);
+	ck_assert_int_eq(do_op(c, OP_AIA_PUT, &err), 0);
+	ck_assert_int_eq(do_op(c, OP_FAIL_NOTE, &err), 0);
+	ck_assert_int_eq(do_op(c, dropped[_i].op, &err), 0);
+	(void)snprintf(q, sizeof(q), "DROP TABLE %s", dropped[_i].table);
+	raw_exec(db, q);
+	memset(&err, 0, sizeof(err));
+	ck_assert_int_eq(do_op(c, dropped[_i].op, &err), -1);
+	ck_assert_int_eq(err.kind, CD_ESYS);
+	(void)snprintf(want, sizeof(want), "%s: %s: no such table: %s",
+	    dbpath, dropped[_i].what, dropped[_i].table);
+	ck_assert_str_eq(err.msg, want);
+	ck_assert_int_eq(do_op(c, dropped[_i].op, NULL), -1);
+	/* no transaction was left open: another writer gets in at once */
+	(void)sqlite3_busy_timeout(db, 0);
+	raw_exec(db, "BEGIN IMMEDIATE");
+	raw_exec(db, "ROLLBACK");
+	/* and the other tables still work */
+	if (strcmp(dropped[_i].table, "aia") != 0) {
+		ck_assert_int_eq(do_op(c, OP_AIA_PUT, &err), 0);
+		ck_assert_int_eq(do_op(c, OP_AIA_GET, &err), 0);
+	} else {
+		ck_assert_int_eq(do_op(c, OP_OCSP_PUT, &err), 0);
+		ck_assert_int_eq(do_op(c, OP_OCSP_GET, &err), 0);
+	}
+	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
+	revcache_close(c);
+}
+END_TEST
+
 /* ---- concurrency (WAL) ---- */
 
 /* A reader is not blocked by an open write transaction and sees the
@@ -1030,6 +1177,8 @@ revcache_suite(void)
 	tcase_add_test(tc, corrupt_pages);
 	tcase_add_test(tc, newer_schema);
 	tcase_add_test(tc, wrong_tables);
+	tcase_add_loop_test(tc, dropped_table, 0,
+	    sizeof(dropped) / sizeof(dropped[0]));
 	tcase_add_test(tc, wal_snapshot);
 	tcase_add_test(tc, wal_concurrent);
 	suite_add_tcase(s, tc);
