@@ -10,6 +10,7 @@ VERSION	 = 0.1.0
 PREFIX	?= /usr/local
 SBINDIR	?= $(PREFIX)/sbin
 MANDIR	?= $(PREFIX)/share/man
+DOCDIR	?= $(PREFIX)/share/doc/certd
 SYSCONFDIR ?= /etc
 LIBEXECDIR ?= $(PREFIX)/libexec/certd
 O	?= build
@@ -163,8 +164,11 @@ HOOKS	 = $(notdir $(wildcard hooks/*))
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(LIBEXECDIR)/hooks $(DESTDIR)$(SYSCONFDIR)/certd \
-	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	    $(DESTDIR)$(DOCDIR)/examples
 	install -m 0755 $(CERTD) $(DESTDIR)$(SBINDIR)/certd
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 templates/* $(DESTDIR)$(DOCDIR)/examples/
 	install -m 0644 man/certd.8 $(DESTDIR)$(MANDIR)/man8/certd.8
 	install -m 0755 $(addprefix hooks/,$(HOOKS)) \
 	    $(DESTDIR)$(LIBEXECDIR)/hooks/
@@ -186,6 +190,7 @@ uninstall:
 	    $(addprefix $(DESTDIR)$(LIBEXECDIR)/hooks/,$(HOOKS)) \
 	    $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) \
 	    $(DESTDIR)$(SYSUSERSDIR)/certd.conf
+	rm -rf $(DESTDIR)$(DOCDIR)
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/hooks $(DESTDIR)$(LIBEXECDIR)
 
 clean:

@@ -124,6 +124,11 @@ grep -qxF "ExecStart=/usr/local/sbin/certd renew" \
     lab_die "make install: tlsa-nsupdate missing"
 ls "$d"/usr/lib/sysusers.d/certd.conf >/dev/null ||
     lab_die "make install: sysusers file missing"
+for f in certd.conf postfix-main.cf exim-tls.conf dovecot-ssl.conf; do
+	cmp -s "$LAB_SRC/templates/$f" \
+	    "$d/usr/local/share/doc/certd/examples/$f" ||
+	    lab_die "make install: example $f missing or different"
+done
 make -s -C "$LAB_SRC" O="$O" DESTDIR="$d" PREFIX=/usr/local \
     UNITDIR="$unitdir" uninstall >"$LAB_TMP/uninstall.txt" 2>&1 || {
 	cat "$LAB_TMP/uninstall.txt" >&2
@@ -134,4 +139,6 @@ for f in $units; do
 done
 [ ! -e "$d/usr/local/libexec/certd/hooks/tlsa-nsupdate" ] ||
     lab_die "make uninstall: tlsa-nsupdate left"
+[ ! -e "$d/usr/local/share/doc/certd" ] ||
+    lab_die "make uninstall: share/doc/certd left"
 echo "70-systemd: ok"
