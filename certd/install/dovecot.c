@@ -16,9 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "cfgblock.h"
 #include "file.h"
 #include "log.h"
 #include "util.h"
@@ -35,15 +35,10 @@
  * DEST/NAME/current (none: "") and the version made; the config file.
  */
 struct install_backup {
-	char	*dir;				/* DEST/NAME */
-	char	 old[DOVECOT_VER_LEN];		/* "" when none */
-	char	 new[DOVECOT_VER_LEN];
-	bool	 conf_saved;
-	char	*conf;
-	size_t	 conflen;
-	mode_t	 confmode;
-	uid_t	 confuid;
-	gid_t	 confgid;
+	char			*dir;			/* DEST/NAME */
+	char			 old[DOVECOT_VER_LEN];	/* "" when none */
+	char			 new[DOVECOT_VER_LEN];
+	struct cfgblock_saved	 conf;
 };
 
 /* templates/dovecot-ssl.conf; tests/integ/66-install-dovecot.sh compares */
@@ -55,43 +50,10 @@ static const char dovecot_template[] =
     "ssl_cert = <@DEST@/@NAME@/current/fullchain.pem\n"
     "ssl_key = <@DEST@/@NAME@/current/key.pem\n";
 
-/*
- * Expands @DEST@ and @NAME@ in tmpl (every line ends in '\n'); comment
- * lines are left out when settings_only. A malloc'd string, or NULL.
- */
-static char *
-expand(const char *tmpl, const char *dest, const char *name,
-    bool settings_only)
-{
-	const char	*p, *nl, *q;
-	char		*out, *o;
-	size_t		 n = 1, dl = strlen(dest), nlen = strlen(name);
-
-	for (p = tmpl; *p != '\0'; p++)		/* generous */
-		n += *p == '@' ? dl + nlen : 1;
-	if ((out = malloc(n)) == NULL)
-		return NULL;
-	o = out;
-	for (p = tmpl; *p != '\0'; p = nl + 1) {
-		nl = strchr(p, '\n');
-		if (settings_only && *p == '#')
-			continue;
-		for (q = p; q <= nl; q++) {
-			if (strncmp(q, "@DEST@", 6) == 0) {
-				memcpy(o, dest, dl);
-				o += dl;
-				q += 5;
-			} else if (strncmp(q, "@NAME@", 6) == 0) {
-				memcpy(o, name, nlen);
-				o += nlen;
-				q += 5;
-			} else
-				*o++ = *q;
-		}
-	}
-	*o = '\0';
-	return out;
-}
+/* Dovecot reads its files as root */
+static const struct install_keyspec dovecot_key = {
+	"dovecot", NULL, 0600, 0
+};
 
 static const char *
 dest(const struct install_target *t)
@@ -116,21 +78,11 @@ static int
 dc_run(const struct install_target *t, const char *prog,
     const char *const *args, char **out, struct cd_err *err)
 {
-	const char	*argv[8];
-	char		 bin[PATH_MAX];
-	size_t		 n = 0;
+	char	 bin[PATH_MAX];
 
 	if (install_bin(t, prog, bin, sizeof(bin), err) == -1)
 		return -1;
-	argv[n++] = bin;
-	if (t->config_dir != NULL) {
-		argv[n++] = "-c";
-		argv[n++] = t->config_dir;
-	}
-	while (*args != NULL && n < sizeof(argv) / sizeof(argv[0]) - 1)
-		argv[n++] = *args++;
-	argv[n] = NULL;
-	return install_exec(argv, INSTALL_TIMEOUT, out, err);
+	return install_exec_args(bin, "-c", t->config_dir, args, out, err);
 }
 
 /* The first line of out holding "Fatal: " or "Error: ", or NULL. */
@@ -216,7 +168,7 @@ dovecot_backup_free(struct install_backup *b)
 	if (b == NULL)
 		return;
 	free(b->dir);
-	free(b->conf);
+	install_saved_clear(&b->conf.file);
 	free(b);
 }
 
@@ -337,22 +289,9 @@ dovecot_place(const struct install_target *t, const struct install_files *f,
 	int			 dfd = -1, rc = -1;
 
 	*backup = NULL;
-	if (f->name == NULL || !util_is_safe_component(f->name))
-		return cd_err_set(err, CD_ECONFIG, "dovecot: bad certificate "
-		    "name");
-	if (f->fullchain == NULL || f->fulllen == 0 || f->key == NULL ||
-	    f->keylen == 0)
-		return cd_err_set(err, CD_ECONFIG, "dovecot: no certificate "
-		    "or key");
-	if (dest(t)[0] != '/')
-		return cd_err_set(err, CD_ECONFIG, "dovecot: %s: not an "
-		    "absolute path", dest(t));
-	if (install_ids(t, NULL, &uid, &gid, err) == -1)
+	if (install_place_check(&dovecot_key, t, f, dest(t), &uid, &gid,
+	    &mode, err) == -1)
 		return -1;
-	mode = t->key_mode != 0 ? t->key_mode : 0600;
-	if ((mode & 0007) != 0 || (mode & ~(mode_t)0777) != 0)
-		return cd_err_set(err, CD_ECONFIG, "dovecot: mode %04o would "
-		    "let anyone read the key", (unsigned)mode);
 	if ((b = calloc(1, sizeof(*b))) == NULL) {
 		cd_err_set(err, CD_ENOMEM, "dovecot: out of memory");
 		goto out;
@@ -404,27 +343,6 @@ out:
 	return rc;
 }
 
-static int
-split_path(const char *path, char *dir, size_t dirlen, const char **base,
-    struct cd_err *err)
-{
-	const char	*slash;
-
-	if ((slash = strrchr(path, '/')) == NULL || slash[1] == '\0')
-		return cd_err_set(err, CD_ECONFIG, "%s: not a file path",
-		    path);
-	if ((size_t)(slash - path) + 2 > dirlen)
-		return cd_err_set(err, CD_ECONFIG, "%s: too long", path);
-	if (slash == path)
-		(void)snprintf(dir, dirlen, "/");
-	else {
-		memcpy(dir, path, (size_t)(slash - path));
-		dir[slash - path] = '\0';
-	}
-	*base = slash + 1;
-	return 0;
-}
-
 static const char *
 conf_path(const struct install_target *t)
 {
@@ -435,9 +353,7 @@ static int
 dovecot_restore(const struct install_target *t,
     const struct install_backup *b, struct cd_err *err)
 {
-	char		 dir[PATH_MAX];
-	const char	*base;
-	int		 dfd;
+	int	 dfd;
 
 	if (b == NULL)
 		return 0;
@@ -450,12 +366,7 @@ dovecot_restore(const struct install_target *t,
 	}
 	(void)file_remove_tree(dfd, b->new, NULL);
 	(void)close(dfd);
-	if (!b->conf_saved)
-		return 0;
-	if (split_path(conf_path(t), dir, sizeof(dir), &base, err) == -1)
-		return -1;
-	return install_file_put(dir, base, b->conf, b->conflen, b->confuid,
-	    b->confgid, b->confmode, err);
+	return cfgblock_restore(conf_path(t), &b->conf, err);
 }
 
 /*
@@ -499,103 +410,18 @@ dovecot_reload(const struct install_target *t, struct cd_err *err)
 	return dc_run(t, "doveadm", args, NULL, err);
 }
 
-/* a mark line: blanks, the mark, blanks (a CR too) */
-static bool
-is_mark(const char *p, const char *e, const char *mark)
-{
-	size_t	 n = strlen(mark);
-
-	while (p < e && (*p == ' ' || *p == '\t'))
-		p++;
-	if ((size_t)(e - p) < n || memcmp(p, mark, n) != 0)
-		return false;
-	for (p += n; p < e; p++)
-		if (*p != ' ' && *p != '\t' && *p != '\r')
-			return false;
-	return true;
-}
-
 int
 dovecot_conf_edit(const char *conf, size_t len, const char *block,
     char **out, size_t *outlen, struct cd_err *err)
 {
-	static const char	 begin[] = "# certd begin\n";
-	static const char	 end_[] = "# certd end\n";
-	const char		*p, *end = conf + len, *nl, *e;
-	char			*o;
-	size_t			 bl = strlen(block), n = 0;
-	bool			 inblock = false, done = false, mark;
-
-	*out = NULL;
-	*outlen = 0;
-	if (memchr(conf, '\0', len) != NULL)
-		return cd_err_set(err, CD_ECONFIG, "dovecot: NUL in config");
-	if ((o = malloc(len + bl + sizeof(begin) + sizeof(end_) + 2)) ==
-	    NULL)
-		return cd_err_set(err, CD_ENOMEM, "dovecot: out of memory");
-#define PUT(s, l) do { memcpy(o + n, (s), (l)); n += (l); } while (0)
-	for (p = conf; p < end; p = nl) {
-		e = memchr(p, '\n', (size_t)(end - p));
-		nl = e == NULL ? end : e + 1;
-		e = e == NULL ? end : e;
-		mark = is_mark(p, e, inblock ? "# certd end" :
-		    "# certd begin");
-		if (inblock) {
-			if (mark)
-				inblock = false;
-			continue;
-		}
-		if (mark) {
-			if (done) {
-				free(o);
-				return cd_err_set(err, CD_ECONFIG, "dovecot: "
-				    "two certd blocks in the config");
-			}
-			inblock = done = true;
-			PUT(begin, sizeof(begin) - 1);
-			PUT(block, bl);
-			PUT(end_, sizeof(end_) - 1);
-			continue;
-		}
-		PUT(p, (size_t)(nl - p));
-		if (e == end && p < end)
-			PUT("\n", 1);
-	}
-	if (inblock) {
-		free(o);
-		return cd_err_set(err, CD_ECONFIG,
-		    "dovecot: \"# certd begin\" without \"# certd end\"");
-	}
-	if (!done) {
-		PUT(begin, sizeof(begin) - 1);
-		PUT(block, bl);
-		PUT(end_, sizeof(end_) - 1);
-	}
-#undef PUT
-	o[n] = '\0';
-	*out = o;
-	*outlen = n;
-	return 0;
+	/* every line is kept: later Dovecot settings win */
+	return cfgblock_edit("dovecot", conf, len, block, NULL, NULL, out,
+	    outlen, err);
 }
 
-/* FILE.certd-backup-YYYYmmddTHHMMSSZ next to the file */
-static int
-backup_conf(const char *dir, const char *base, const char *data,
-    size_t len, mode_t mode, uid_t uid, gid_t gid, char *bak, size_t baklen,
-    struct cd_err *err)
-{
-	char		 ts[32];
-	struct tm	 tm;
-	time_t		 now = cd_now();
-
-	if (gmtime_r(&now, &tm) == NULL ||
-	    strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm) == 0)
-		return cd_err_set(err, CD_ECONFIG, "dovecot: clock");
-	if (snprintf(bak, baklen, "%s.certd-backup-%s", base, ts) >=
-	    (int)baklen)
-		return cd_err_set(err, CD_ECONFIG, "%s: name too long", base);
-	return install_file_put(dir, bak, data, len, uid, gid, mode, err);
-}
+static const struct cfgblock_mta dovecot_cfg = {
+	"dovecot", dovecot_template, dovecot_conf_edit
+};
 
 /*
  * Writes the template's settings as a "# certd begin"/"# certd end" block
@@ -609,72 +435,15 @@ dovecot_configure(const struct install_target *t,
     const struct install_files *f, struct install_backup *b,
     struct cd_err *err)
 {
-	char		*new = NULL, *block = NULL, dir[PATH_MAX];
-	char		 bak[NAME_MAX + 1];
-	const char	*base;
-	size_t		 newlen;
-	int		 rc = -1;
-
-	if (f->name == NULL || !util_is_safe_component(f->name))
-		return cd_err_set(err, CD_ECONFIG, "dovecot: bad certificate "
-		    "name");
-	if (b == NULL || b->conf_saved)
-		return cd_err_set(err, CD_ECONFIG, "dovecot: configure: no "
-		    "backup");
-	if (split_path(conf_path(t), dir, sizeof(dir), &base, err) == -1)
-		return -1;
-	if (install_file_get(dir, base, &b->conf, &b->conflen, &b->confmode,
-	    &b->confuid, &b->confgid, err) == -1)
-		return -1;
-	if (b->conf == NULL)
-		return cd_err_set(err, CD_ECONFIG, "dovecot: %s: no such file",
-		    conf_path(t));
-	if ((block = expand(dovecot_template, dest(t), f->name, true)) ==
-	    NULL) {
-		cd_err_set(err, CD_ENOMEM, "dovecot: out of memory");
-		goto out;
-	}
-	if (dovecot_conf_edit(b->conf, b->conflen, block, &new, &newlen,
-	    err) == -1)
-		goto out;
-	if (newlen == b->conflen && memcmp(b->conf, new, newlen) == 0) {
-		rc = 0;			/* already configured */
-		goto out;
-	}
-	if (backup_conf(dir, base, b->conf, b->conflen, b->confmode,
-	    b->confuid, b->confgid, bak, sizeof(bak), err) == -1)
-		goto out;
-	b->conf_saved = true;
-	if ((rc = install_file_put(dir, base, new, newlen, b->confuid,
-	    b->confgid, b->confmode, err)) == 0)
-		printf("certd: %s: dovecot: %s/%s: certd block written (saved as "
-		    "%s)\n", f->name, dir, base, bak);
-out:
-	if (rc == -1 && !b->conf_saved) {
-		free(b->conf);
-		b->conf = NULL;
-	}
-	free(new);
-	free(block);
-	return rc;
+	return cfgblock_write(&dovecot_cfg, conf_path(t), dest(t), f->name,
+	    b != NULL ? &b->conf : NULL, err);
 }
 
 static int
 dovecot_print_config(const struct install_target *t, const char *name,
     FILE *fp, struct cd_err *err)
 {
-	char	*s;
-	int	 rc = 0;
-
-	if (name == NULL || !util_is_safe_component(name))
-		return cd_err_set(err, CD_EUSAGE, "dovecot: bad certificate "
-		    "name");
-	if ((s = expand(dovecot_template, dest(t), name, false)) == NULL)
-		return cd_err_set(err, CD_ENOMEM, "dovecot: out of memory");
-	if (fputs(s, fp) == EOF || fflush(fp) == EOF)
-		rc = cd_err_sys(err, "dovecot: print config");
-	free(s);
-	return rc;
+	return cfgblock_print(&dovecot_cfg, dest(t), name, fp, err);
 }
 
 const struct mta_ops mta_dovecot = {

@@ -16,9 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "cfgblock.h"
 #include "file.h"
 #include "util.h"
 
@@ -27,23 +27,11 @@
 #define EXIM_PID_MAX	64			/* bytes of a pid file */
 #define EXIM_OPTS_MAX	4			/* options of one exim -bP */
 
-/*
- * What place() and configure() replaced, to put back. data and conf may
- * be NULL: there was no such file. data holds a key: wiped when freed.
- */
+/* What place() and configure() replaced, to put back. */
 struct install_backup {
-	char	*name;		/* NAME.pem in dest_dir */
-	char	*data;
-	size_t	 len;
-	mode_t	 mode;
-	uid_t	 uid;
-	gid_t	 gid;
-	bool	 conf_saved;	/* configure() changed the config file */
-	char	*conf;
-	size_t	 conflen;
-	mode_t	 confmode;
-	uid_t	 confuid;
-	gid_t	 confgid;
+	char			*name;	/* NAME.pem in dest_dir */
+	struct install_saved	 pem;	/* holds a key: wiped when freed */
+	struct cfgblock_saved	 conf;	/* the config file (configure()) */
 };
 
 /* templates/exim-tls.conf; tests/integ/65-install-exim.sh compares */
@@ -59,43 +47,11 @@ static const char exim_template[] =
     "tls_certificate = @DEST@/@NAME@.pem\n"
     "tls_advertise_hosts = *\n";
 
-/*
- * Expands @DEST@ and @NAME@ in tmpl (every line ends in '\n'); comment
- * lines are left out when settings_only. A malloc'd string, or NULL.
- */
-static char *
-expand(const char *tmpl, const char *dest, const char *name,
-    bool settings_only)
-{
-	const char	*p, *nl, *q;
-	char		*out, *o;
-	size_t		 n = 1, dl = strlen(dest), nlen = strlen(name);
-
-	for (p = tmpl; *p != '\0'; p++)		/* generous */
-		n += *p == '@' ? dl + nlen : 1;
-	if ((out = malloc(n)) == NULL)
-		return NULL;
-	o = out;
-	for (p = tmpl; *p != '\0'; p = nl + 1) {
-		nl = strchr(p, '\n');
-		if (settings_only && *p == '#')
-			continue;
-		for (q = p; q <= nl; q++) {
-			if (strncmp(q, "@DEST@", 6) == 0) {
-				memcpy(o, dest, dl);
-				o += dl;
-				q += 5;
-			} else if (strncmp(q, "@NAME@", 6) == 0) {
-				memcpy(o, name, nlen);
-				o += nlen;
-				q += 5;
-			} else
-				*o++ = *q;
-		}
-	}
-	*o = '\0';
-	return out;
-}
+/* the one file is read by Exim's group; chain and key are copied into
+ * one buffer, each bounded */
+static const struct install_keyspec exim_key = {
+	"exim", EXIM_GROUP, 0640, INSTALL_FILE_MAX / 2
+};
 
 static const char *
 dest(const struct install_target *t)
@@ -113,24 +69,14 @@ static int
 exim_run(const struct install_target *t, const char *const *args,
     char **out, struct cd_err *err)
 {
-	const char	*argv[EXIM_OPTS_MAX + 6];
-	char		 bin[PATH_MAX];
-	size_t		 n = 0;
+	char	 bin[PATH_MAX];
 
 	if (install_bin(t, "exim4", bin, sizeof(bin), err) == -1)
 		return -1;
 	if (access(bin, X_OK) == -1 &&
 	    install_bin(t, "exim", bin, sizeof(bin), err) == -1)
 		return -1;
-	argv[n++] = bin;
-	if (t->config_dir != NULL) {
-		argv[n++] = "-C";
-		argv[n++] = t->config_dir;
-	}
-	while (*args != NULL && n < sizeof(argv) / sizeof(argv[0]) - 1)
-		argv[n++] = *args++;
-	argv[n] = NULL;
-	return install_exec(argv, INSTALL_TIMEOUT, out, err);
+	return install_exec_args(bin, "-C", t->config_dir, args, out, err);
 }
 
 /* the config test; err carries Exim's message */
@@ -230,40 +176,10 @@ exim_backup_free(struct install_backup *b)
 {
 	if (b == NULL)
 		return;
-	if (b->data != NULL) {
-		explicit_bzero(b->data, b->len);	/* holds a key */
-		free(b->data);
-	}
-	free(b->conf);
+	install_saved_clear(&b->pem);
+	install_saved_clear(&b->conf.file);
 	free(b->name);
 	free(b);
-}
-
-/*
- * mkdir -p of dest_dir where the levels it makes are 0755 whatever the
- * umask (certd's is 077): Exim runs as Debian-exim and must search them.
- */
-static int
-make_dirs(const char *path, struct cd_err *err)
-{
-	char	 buf[PATH_MAX], *p;
-
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return cd_err_set(err, CD_ECONFIG, "exim: %s: too long", path);
-	for (p = buf + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) == 0) {
-			if (chmod(buf, 0755) == -1)
-				return cd_err_sys(err, "exim: %s: chmod", buf);
-		} else if (errno != EEXIST)
-			return cd_err_sys(err, "exim: %s: mkdir", buf);
-		if (p[1] == '\0' || path[p - buf] == '\0')
-			break;
-		*p = '/';
-	}
-	return 0;
 }
 
 /*
@@ -316,24 +232,8 @@ exim_place(const struct install_target *t, const struct install_files *f,
 	int			 rc = -1;
 
 	*backup = NULL;
-	if (f->name == NULL || !util_is_safe_component(f->name))
-		return cd_err_set(err, CD_ECONFIG, "exim: bad certificate "
-		    "name");
-	if (f->fullchain == NULL || f->fulllen == 0 || f->key == NULL ||
-	    f->keylen == 0 || f->fulllen > INSTALL_FILE_MAX / 2 ||
-	    f->keylen > INSTALL_FILE_MAX / 2)
-		return cd_err_set(err, CD_ECONFIG, "exim: no certificate or "
-		    "key, or too large");
-	if (dest(t)[0] != '/')
-		return cd_err_set(err, CD_ECONFIG, "exim: %s: not an absolute "
-		    "path", dest(t));
-	if (install_ids(t, EXIM_GROUP, &uid, &gid, err) == -1)
-		return -1;
-	mode = t->key_mode != 0 ? t->key_mode : 0640;
-	if ((mode & 0007) != 0 || (mode & ~(mode_t)0777) != 0)
-		return cd_err_set(err, CD_ECONFIG, "exim: mode %04o would let "
-		    "anyone read the key", (unsigned)mode);
-	if (make_dirs(dest(t), err) == -1)
+	if (install_place_check(&exim_key, t, f, dest(t), &uid, &gid, &mode,
+	    err) == -1)
 		return -1;
 	nlen = strlen(f->name) + sizeof(".pem");
 	if ((b = calloc(1, sizeof(*b))) == NULL ||
@@ -343,8 +243,7 @@ exim_place(const struct install_target *t, const struct install_files *f,
 		goto out;
 	}
 	(void)snprintf(b->name, nlen, "%s.pem", f->name);
-	if (install_file_get(dest(t), b->name, &b->data, &b->len, &b->mode,
-	    &b->uid, &b->gid, err) == -1)
+	if (install_saved_get(dest(t), b->name, &b->pem, err) == -1)
 		goto out;
 	/* the chain, then the key: one file, so that the one open(2) of
 	 * a reader sees a matching pair */
@@ -369,51 +268,15 @@ out:
 	return rc;
 }
 
-/* splits path into its directory (dir) and last component (*base) */
-static int
-split_path(const char *path, char *dir, size_t dirlen, const char **base,
-    struct cd_err *err)
-{
-	const char	*slash;
-
-	if ((slash = strrchr(path, '/')) == NULL || slash[1] == '\0')
-		return cd_err_set(err, CD_ECONFIG, "%s: not a file path",
-		    path);
-	if ((size_t)(slash - path) + 2 > dirlen)
-		return cd_err_set(err, CD_ECONFIG, "%s: too long", path);
-	if (slash == path)
-		(void)snprintf(dir, dirlen, "/");
-	else {
-		memcpy(dir, path, (size_t)(slash - path));
-		dir[slash - path] = '\0';
-	}
-	*base = slash + 1;
-	return 0;
-}
-
 static int
 exim_restore(const struct install_target *t, const struct install_backup *b,
     struct cd_err *err)
 {
-	char		 dir[PATH_MAX];
-	const char	*base;
-	int		 rc = 0;
-
 	if (b == NULL)
 		return 0;
-	if (b->data != NULL)
-		rc = install_file_put(dest(t), b->name, b->data, b->len,
-		    b->uid, b->gid, b->mode, err);
-	else
-		rc = install_file_remove(dest(t), b->name, err);
-	if (rc == -1 || !b->conf_saved)
-		return rc;
-	if (split_path(t->config_dir, dir, sizeof(dir), &base, err) == -1)
+	if (install_saved_put(dest(t), b->name, &b->pem, err) == -1)
 		return -1;
-	if (b->conf == NULL)
-		return install_file_remove(dir, base, err);
-	return install_file_put(dir, base, b->conf, b->conflen, b->confuid,
-	    b->confgid, b->confmode, err);
+	return cfgblock_restore(t->config_dir, &b->conf, err);
 }
 
 /*
@@ -521,21 +384,6 @@ exim_reload(const struct install_target *t, struct cd_err *err)
 
 /* ---- configuration */
 
-static bool
-is_block_line(const char *p, const char *end, const char *mark)
-{
-	size_t	 n = strlen(mark);
-
-	while (p < end && (*p == ' ' || *p == '\t'))
-		p++;
-	if ((size_t)(end - p) < n || memcmp(p, mark, n) != 0)
-		return false;
-	for (p += n; p < end; p++)
-		if (*p != ' ' && *p != '\t' && *p != '\r')
-			return false;
-	return true;
-}
-
 /* "begin NAME" starts a section after the main one */
 static bool
 is_begin(const char *p, const char *end)
@@ -580,108 +428,41 @@ ends_in_backslash(const char *p, const char *e)
 	return e > p && e[-1] == '\\';
 }
 
+/* what cfgblock_edit() does with a line of Exim's configuration */
+struct exim_scan {
+	bool	 main_sec;	/* still in the main section */
+	bool	 cont;		/* the line continues one commented out */
+};
+
+static enum cfgblock_act
+exim_line(void *arg, const char *p, const char *e)
+{
+	struct exim_scan	*sc = arg;
+	bool			 comment;
+
+	if (sc->main_sec && is_begin(p, e)) {
+		sc->main_sec = false;
+		return CFGBLOCK_BEFORE;	/* the end of the main section */
+	}
+	/* a commented-out setting and its continuation lines */
+	comment = sc->main_sec && (sc->cont || is_tls_setting(p, e));
+	sc->cont = comment && ends_in_backslash(p, e);
+	return comment ? CFGBLOCK_COMMENT : CFGBLOCK_KEEP;
+}
+
 int
 exim_conf_edit(const char *conf, size_t len, const char *block,
     char **out, size_t *outlen, struct cd_err *err)
 {
-	static const char	 off[] = "# certd: ";
-	const char		*p, *end = conf + len, *nl, *e;
-	char			*o;
-	size_t			 bl = strlen(block), cap, n = 0;
-	bool			 inblock = false, main_sec = true, done = false;
-	bool			 cont = false, comment;
+	struct exim_scan	 sc = { true, false };
 
-	*out = NULL;
-	*outlen = 0;
-	if (memchr(conf, '\0', len) != NULL)
-		return cd_err_set(err, CD_ECONFIG, "exim: NUL in config");
-	/* every line may get a prefix, plus the block and its marks */
-	for (p = conf, cap = 1; p < end; p++)
-		cap += *p == '\n' ? sizeof(off) : 1;
-	cap += bl + 64 + sizeof(off);
-	if ((o = malloc(cap)) == NULL)
-		return cd_err_set(err, CD_ENOMEM, "exim: out of memory");
-#define PUT(s, l) do { memcpy(o + n, (s), (l)); n += (l); } while (0)
-	for (p = conf; p < end; p = nl) {
-		e = memchr(p, '\n', (size_t)(end - p));
-		nl = e == NULL ? end : e + 1;
-		e = e == NULL ? end : e;	/* the line is [p, e) */
-		if (inblock) {
-			if (is_block_line(p, e, "# certd end"))
-				inblock = false;
-			continue;
-		}
-		if (is_block_line(p, e, "# certd begin")) {
-			if (done) {
-				free(o);
-				return cd_err_set(err, CD_ECONFIG,
-				    "exim: two certd blocks in the config");
-			}
-			inblock = true;
-			goto block;
-		}
-		if (main_sec && is_begin(p, e)) {
-			main_sec = false;
-			if (!done)
-				goto block;
-		}
-		/* a commented-out setting and its continuation lines */
-		comment = main_sec && (cont || is_tls_setting(p, e));
-		if (comment)
-			PUT(off, sizeof(off) - 1);
-		cont = comment && ends_in_backslash(p, e);
-		PUT(p, (size_t)(nl - p));
-		if (nl == end && e == end && p < end)
-			PUT("\n", 1);
-		continue;
-block:
-		PUT("# certd begin\n", 14);
-		PUT(block, bl);
-		PUT("# certd end\n", 12);
-		done = true;
-		if (!inblock) {
-			PUT(p, (size_t)(nl - p));	/* the begin line */
-			if (nl == end && e == end)
-				PUT("\n", 1);
-		}
-	}
-	if (inblock) {
-		free(o);
-		return cd_err_set(err, CD_ECONFIG,
-		    "exim: \"# certd begin\" without \"# certd end\"");
-	}
-	if (!done) {
-		if (n > 0 && o[n - 1] != '\n')
-			PUT("\n", 1);
-		PUT("# certd begin\n", 14);
-		PUT(block, bl);
-		PUT("# certd end\n", 12);
-	}
-#undef PUT
-	o[n] = '\0';
-	*out = o;
-	*outlen = n;
-	return 0;
+	return cfgblock_edit("exim", conf, len, block, exim_line, &sc, out,
+	    outlen, err);
 }
 
-/* FILE.certd-backup-YYYYmmddTHHMMSSZ next to the file */
-static int
-backup_conf(const char *dir, const char *base, const char *data,
-    size_t len, mode_t mode, uid_t uid, gid_t gid, char *bak, size_t baklen,
-    struct cd_err *err)
-{
-	char		 ts[32];
-	struct tm	 tm;
-	time_t		 now = cd_now();
-
-	if (gmtime_r(&now, &tm) == NULL ||
-	    strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm) == 0)
-		return cd_err_set(err, CD_ECONFIG, "exim: clock");
-	if (snprintf(bak, baklen, "%s.certd-backup-%s", base, ts) >=
-	    (int)baklen)
-		return cd_err_set(err, CD_ECONFIG, "%s: name too long", base);
-	return install_file_put(dir, bak, data, len, uid, gid, mode, err);
-}
+static const struct cfgblock_mta exim_cfg = {
+	"exim", exim_template, exim_conf_edit
+};
 
 /*
  * Writes the template's settings into the config file t->config_dir as a
@@ -695,75 +476,19 @@ static int
 exim_configure(const struct install_target *t, const struct install_files *f,
     struct install_backup *b, struct cd_err *err)
 {
-	char		*new = NULL, *block = NULL, dir[PATH_MAX];
-	char		 bak[NAME_MAX + 1];
-	const char	*base;
-	size_t		 newlen;
-	int		 rc = -1;
-
 	if (t->config_dir == NULL)
 		return cd_err_set(err, CD_ECONFIG, "exim: --configure needs "
 		    "the Exim configuration file (--exim-config FILE; or see "
 		    "--print-config exim)");
-	if (f->name == NULL || !util_is_safe_component(f->name))
-		return cd_err_set(err, CD_ECONFIG, "exim: bad certificate "
-		    "name");
-	if (b == NULL || b->conf_saved)
-		return cd_err_set(err, CD_ECONFIG, "exim: configure: no "
-		    "backup");
-	if (split_path(t->config_dir, dir, sizeof(dir), &base, err) == -1)
-		return -1;
-	if (install_file_get(dir, base, &b->conf, &b->conflen, &b->confmode,
-	    &b->confuid, &b->confgid, err) == -1)
-		return -1;
-	if (b->conf == NULL)
-		return cd_err_set(err, CD_ECONFIG, "exim: %s: no such file",
-		    t->config_dir);
-	if ((block = expand(exim_template, dest(t), f->name, true)) == NULL) {
-		cd_err_set(err, CD_ENOMEM, "exim: out of memory");
-		goto out;
-	}
-	if (exim_conf_edit(b->conf, b->conflen, block, &new, &newlen,
-	    err) == -1)
-		goto out;
-	if (newlen == b->conflen && memcmp(b->conf, new, newlen) == 0) {
-		rc = 0;			/* already configured */
-		goto out;
-	}
-	if (backup_conf(dir, base, b->conf, b->conflen, b->confmode,
-	    b->confuid, b->confgid, bak, sizeof(bak), err) == -1)
-		goto out;
-	b->conf_saved = true;
-	if ((rc = install_file_put(dir, base, new, newlen, b->confuid,
-	    b->confgid, b->confmode, err)) == 0)
-		printf("certd: %s: exim: %s/%s: certd block written (saved as "
-		    "%s)\n", f->name, dir, base, bak);
-out:
-	if (rc == -1 && !b->conf_saved) {
-		free(b->conf);
-		b->conf = NULL;
-	}
-	free(new);
-	free(block);
-	return rc;
+	return cfgblock_write(&exim_cfg, t->config_dir, dest(t), f->name,
+	    b != NULL ? &b->conf : NULL, err);
 }
 
 static int
 exim_print_config(const struct install_target *t, const char *name,
     FILE *fp, struct cd_err *err)
 {
-	char	*s;
-	int	 rc = 0;
-
-	if (name == NULL || !util_is_safe_component(name))
-		return cd_err_set(err, CD_EUSAGE, "exim: bad certificate "
-		    "name");
-	if ((s = expand(exim_template, dest(t), name, false)) == NULL)
-		return cd_err_set(err, CD_ENOMEM, "exim: out of memory");
-	if (fputs(s, fp) == EOF || fflush(fp) == EOF)
-		rc = cd_err_sys(err, "exim: print config");
-	free(s);
-	return rc;
+	return cfgblock_print(&exim_cfg, dest(t), name, fp, err);
 }
 
 const struct mta_ops mta_exim = {

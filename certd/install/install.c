@@ -1,9 +1,11 @@
 /*
  * install.c - runs the installation of a certificate version into MTAs:
  * place, configure, check, reload, verify over the network, and rollback
- * on failure; then the deploy hooks. Trusts the state directory (read as
- * root) and the configured paths; MTA output, hook output and what the
- * MTA serves are untrusted: only compared, escaped and cut.
+ * on failure; then the deploy hooks; and the helpers the adapters share
+ * (running their programs, files and saved copies, checks before place).
+ * Trusts the state directory (read as root) and the configured paths;
+ * MTA output, hook output and what the MTA serves are untrusted: only
+ * compared, escaped and cut.
  */
 #include "install.h"
 
@@ -310,12 +312,14 @@ install_exec(const char *const argv[], unsigned timeout, char **outp,
 		(void)kill(-pid, SIGKILL);
 		(void)kill(pid, SIGKILL);
 	}
-	/* what it wrote before exiting; descendants holding the terminal
-	 * (a daemon it started) do not hold us up */
+	/* what it wrote before exiting: the pty hands it to our side
+	 * asynchronously, so wait a tick for more (a zero timeout lost the
+	 * end of exim -bV's report about 1 run in 200); descendants holding
+	 * the terminal (a daemon it started) hold us up 64 ticks at most */
 	for (i = 0; open_ && i < 64; i++) {
 		pfd.fd = mfd;
 		pfd.events = POLLIN;
-		if (poll(&pfd, 1, 0) <= 0)
+		if (poll(&pfd, 1, EXEC_TICK) <= 0)
 			break;
 		open_ = exec_read(mfd, &out, &nomem);
 	}
@@ -565,6 +569,33 @@ install_ids(const struct install_target *t, const char *defgroup,
 }
 
 int
+install_place_check(const struct install_keyspec *ks,
+    const struct install_target *t, const struct install_files *f,
+    const char *dest, uid_t *uid, gid_t *gid, mode_t *mode,
+    struct cd_err *err)
+{
+	size_t	 max = ks->max != 0 ? ks->max : SIZE_MAX;
+
+	if (f->name == NULL || !util_is_safe_component(f->name))
+		return cd_err_set(err, CD_ECONFIG, "%s: bad certificate name",
+		    ks->who);
+	if (f->fullchain == NULL || f->fulllen == 0 || f->key == NULL ||
+	    f->keylen == 0 || f->fulllen > max || f->keylen > max)
+		return cd_err_set(err, CD_ECONFIG, "%s: no certificate or "
+		    "key%s", ks->who, ks->max != 0 ? ", or too large" : "");
+	if (dest[0] != '/')
+		return cd_err_set(err, CD_ECONFIG, "%s: %s: not an absolute "
+		    "path", ks->who, dest);
+	if (install_ids(t, ks->defgroup, uid, gid, err) == -1)
+		return -1;
+	*mode = t->key_mode != 0 ? t->key_mode : ks->defmode;
+	if ((*mode & 0007) != 0 || (*mode & ~(mode_t)0777) != 0)
+		return cd_err_set(err, CD_ECONFIG, "%s: mode %04o would let "
+		    "anyone read the key", ks->who, (unsigned)*mode);
+	return 0;
+}
+
+int
 install_bin(const struct install_target *t, const char *prog, char *out,
     size_t outlen, struct cd_err *err)
 {
@@ -574,6 +605,103 @@ install_bin(const struct install_target *t, const char *prog, char *out,
 		return cd_err_set(err, CD_ECONFIG, "%s/%s: path too long", d,
 		    prog);
 	return 0;
+}
+
+int
+install_exec_args(const char *bin, const char *copt, const char *config,
+    const char *const *args, char **out, struct cd_err *err)
+{
+	const char	*argv[INSTALL_ARGS_MAX + 4];
+	size_t		 n = 0;
+
+	if (out != NULL)
+		*out = NULL;
+	argv[n++] = bin;
+	if (config != NULL) {
+		argv[n++] = copt;
+		argv[n++] = config;
+	}
+	for (; *args != NULL; args++) {
+		if (n >= sizeof(argv) / sizeof(argv[0]) - 1)
+			return cd_err_set(err, CD_ECONFIG, "%s: too many "
+			    "arguments", bin);
+		argv[n++] = *args;
+	}
+	argv[n] = NULL;
+	return install_exec(argv, INSTALL_TIMEOUT, out, err);
+}
+
+int
+install_split_path(const char *path, char *dir, size_t dirlen,
+    const char **base, struct cd_err *err)
+{
+	const char	*slash;
+
+	if ((slash = strrchr(path, '/')) == NULL || slash[1] == '\0')
+		return cd_err_set(err, CD_ECONFIG, "%s: not a file path",
+		    path);
+	if ((size_t)(slash - path) + 2 > dirlen)
+		return cd_err_set(err, CD_ECONFIG, "%s: too long", path);
+	if (slash == path)
+		(void)snprintf(dir, dirlen, "/");
+	else {
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash - path] = '\0';
+	}
+	*base = slash + 1;
+	return 0;
+}
+
+/* --- saved files --- */
+
+int
+install_saved_get(const char *dir, const char *name, struct install_saved *s,
+    struct cd_err *err)
+{
+	return install_file_get(dir, name, &s->data, &s->len, &s->mode,
+	    &s->uid, &s->gid, err);
+}
+
+int
+install_saved_put(const char *dir, const char *name,
+    const struct install_saved *s, struct cd_err *err)
+{
+	if (s->data == NULL)
+		return install_file_remove(dir, name, err);
+	return install_file_put(dir, name, s->data, s->len, s->uid, s->gid,
+	    s->mode, err);
+}
+
+int
+install_saved_backup(const char *dir, const char *name,
+    const struct install_saved *s, char *bak, size_t baklen,
+    struct cd_err *err)
+{
+	char		 ts[32];
+	struct tm	 tm;
+	time_t		 now = cd_now();
+
+	if (gmtime_r(&now, &tm) == NULL ||
+	    strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm) == 0)
+		return cd_err_set(err, CD_ECONFIG, "%s/%s: backup: clock",
+		    dir, name);
+	if (snprintf(bak, baklen, "%s.certd-backup-%s", name, ts) >=
+	    (int)baklen)
+		return cd_err_set(err, CD_ECONFIG, "%s: name too long", name);
+	return install_file_put(dir, bak, s->data, s->len, s->uid, s->gid,
+	    s->mode, err);
+}
+
+void
+install_saved_clear(struct install_saved *s)
+{
+	if (s == NULL)
+		return;
+	if (s->data != NULL) {
+		OPENSSL_cleanse(s->data, s->len);
+		free(s->data);
+	}
+	memset(s, 0, sizeof(*s));
 }
 
 /* --- verification --- */

@@ -36,6 +36,7 @@
 #define INSTALL_FILE_MAX	(1024 * 1024)	/* bytes of a file read back
 						 * for a backup */
 #define INSTALL_TARGETS_MAX	16	/* targets of one certificate */
+#define INSTALL_ARGS_MAX	8	/* arguments of install_exec_args() */
 
 /* Where and how one target is installed; every field has a default
  * (install_target_init) that matches a stock Debian installation, and
@@ -124,15 +125,16 @@ struct mta_ops {
 extern const struct mta_ops mta_postfix, mta_exim, mta_dovecot;
 
 /*
- * Pure helpers of the Exim and Dovecot adapters, exported for the unit
- * tests. Each returns in *out (malloc'd, NUL-terminated) the config text
- * conf[0..len) with block (lines ending in '\n') between "# certd begin"
- * and "# certd end" lines, replacing an earlier such block in place.
- * exim_conf_edit puts a new block at the end of the main section (before
- * the first "begin" line) and comments out ("# certd: ") other
- * main-section tls_certificate, tls_privatekey and tls_advertise_hosts
- * settings; dovecot_conf_edit appends it (later Dovecot settings win).
- * -1 (CD_ECONFIG) on a NUL byte, an unterminated or a second block.
+ * Pure helpers of the Exim and Dovecot adapters (on cfgblock_edit()),
+ * exported for the unit tests. Each returns in *out (malloc'd,
+ * NUL-terminated) the config text conf[0..len) with block (lines ending
+ * in '\n') between "# certd begin" and "# certd end" lines, replacing an
+ * earlier such block in place. exim_conf_edit puts a new block at the
+ * end of the main section (before the first "begin" line) and comments
+ * out ("# certd: ") other main-section tls_certificate, tls_privatekey
+ * and tls_advertise_hosts settings; dovecot_conf_edit appends it (later
+ * Dovecot settings win). -1 (CD_ECONFIG) on a NUL byte, an unterminated
+ * or a second block.
  */
 int	exim_conf_edit(const char *conf, size_t len, const char *block,
 	    char **out, size_t *outlen, struct cd_err *);
@@ -242,8 +244,68 @@ int	install_file_remove(const char *dir, const char *name,
  * the owner's group); CD_ECONFIG for an unknown name. */
 int	install_ids(const struct install_target *, const char *defgroup,
 	    uid_t *, gid_t *, struct cd_err *);
+/* How an adapter's place() writes the private key. */
+struct install_keyspec {
+	const char	*who;		/* "exim": messages begin "exim: " */
+	const char	*defgroup;	/* install_ids() */
+	mode_t		 defmode;	/* the key's mode if t->key_mode is 0 */
+	size_t		 max;		/* bytes of the full chain and of the
+					 * key, each; 0: no limit */
+};
+/*
+ * The checks place() starts with: f has a safe certificate name, a full
+ * chain and a key; dest (where the files go) is an absolute path. Then
+ * the owner and group into *uid and *gid (install_ids() with
+ * ks->defgroup) and the key's mode into *mode (t->key_mode, 0:
+ * ks->defmode), refused (CD_ECONFIG) when it lets others read the key.
+ */
+int	install_place_check(const struct install_keyspec *ks,
+	    const struct install_target *t, const struct install_files *f,
+	    const char *dest, uid_t *uid, gid_t *gid, mode_t *mode,
+	    struct cd_err *);
 /* bin_dir (or "/usr/sbin") + "/" + prog into out; -1 if too long. */
 int	install_bin(const struct install_target *, const char *prog,
 	    char *out, size_t outlen, struct cd_err *);
+/*
+ * install_exec() of bin (a path from install_bin()) with the arguments
+ * "copt config" when config is not NULL (an MTA program's option that
+ * names its configuration: "-c", "-C"), then args (NULL-terminated, at
+ * most INSTALL_ARGS_MAX; more is CD_ECONFIG). out as for install_exec().
+ */
+int	install_exec_args(const char *bin, const char *copt,
+	    const char *config, const char *const *args, char **out,
+	    struct cd_err *);
+/* path "DIR/BASE" into dir (dirlen bytes; "/" for "/BASE") and *base (a
+ * pointer into path); CD_ECONFIG when path ends in '/' or has none. */
+int	install_split_path(const char *path, char *dir, size_t dirlen,
+	    const char **base, struct cd_err *);
+
+/* A file as it was before an adapter changed it, for restore(). */
+struct install_saved {
+	char	*data;		/* NUL-terminated; NULL: there was none */
+	size_t	 len;
+	mode_t	 mode;
+	uid_t	 uid;
+	gid_t	 gid;
+};
+
+/* install_file_get() of dir/name into s (s->data NULL: no such file). */
+int	install_saved_get(const char *dir, const char *name,
+	    struct install_saved *, struct cd_err *);
+/* Puts s back as dir/name with its mode and owner (install_file_put()),
+ * or removes dir/name when there was no such file (s->data NULL). */
+int	install_saved_put(const char *dir, const char *name,
+	    const struct install_saved *, struct cd_err *);
+/*
+ * A copy of s (which must hold data) next to it, as
+ * dir/name.certd-backup-YYYYmmddTHHMMSSZ (UTC, cd_now()) with the same
+ * mode and owner; that name goes into bak (baklen bytes).
+ */
+int	install_saved_backup(const char *dir, const char *name,
+	    const struct install_saved *, char *bak, size_t baklen,
+	    struct cd_err *);
+/* Wipes (it may hold a key) and frees s->data, and zeroes s; NULL is a
+ * no-op. */
+void	install_saved_clear(struct install_saved *);
 
 #endif

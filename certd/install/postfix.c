@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/crypto.h>
 
@@ -38,19 +37,12 @@ static const char pf_template[] =
     "smtpd_tls_chain_files = @CHAIN_FILE@\n"
     "smtpd_tls_security_level = may\n";
 
+/* What place() and configure() replaced, to put back. */
 struct install_backup {
-	char	 file[NAME_MAX + 1];	/* NAME.pem in dest_dir */
-	char	*old;			/* NULL: there was none */
-	size_t	 oldlen;
-	mode_t	 mode;
-	uid_t	 uid;
-	gid_t	 gid;
-	bool	 cf_changed;		/* configure() ran postconf -e */
-	char	*maincf;
-	size_t	 maincflen;
-	mode_t	 cfmode;
-	uid_t	 cfuid;
-	gid_t	 cfgid;
+	char			 file[NAME_MAX + 1];	/* NAME.pem */
+	struct install_saved	 old;		/* in dest_dir; holds a key */
+	bool			 cf_changed;	/* postconf -e ran */
+	struct install_saved	 maincf;
 };
 
 static void
@@ -87,11 +79,8 @@ pf_backup_free(struct install_backup *bk)
 {
 	if (bk == NULL)
 		return;
-	if (bk->old != NULL) {
-		OPENSSL_cleanse(bk->old, bk->oldlen);	/* holds a key */
-		free(bk->old);
-	}
-	free(bk->maincf);
+	install_saved_clear(&bk->old);		/* wiped: holds a key */
+	install_saved_clear(&bk->maincf);
 	free(bk);
 }
 
@@ -114,8 +103,7 @@ pf_place(const struct install_target *t, const struct install_files *f,
 	if ((t->owner != NULL || t->group != NULL) &&
 	    install_ids(t, NULL, &uid, &gid, err) == -1)
 		goto out;
-	if (install_file_get(t->dest_dir, bk->file, &bk->old, &bk->oldlen,
-	    &bk->mode, &bk->uid, &bk->gid, err) == -1)
+	if (install_saved_get(t->dest_dir, bk->file, &bk->old, err) == -1)
 		goto out;
 	/* smtpd_tls_chain_files: the key first, then its certificate and
 	 * the chain (postconf(5)) */
@@ -140,34 +128,32 @@ out:
 	return rc;
 }
 
-/* postfix -c DIR ARG */
+/* PROG -c DIR ARGS... (postfix, postconf) */
 static int
-postfix_cmd(const struct install_target *t, const char *arg,
-    struct cd_err *err)
+postfix_cmd(const struct install_target *t, const char *prog,
+    const char *const *args, char **out, struct cd_err *err)
 {
-	char		 bin[PATH_MAX];
-	const char	*argv[5];
+	char	 bin[PATH_MAX];
 
-	if (install_bin(t, "postfix", bin, sizeof(bin), err) == -1)
+	if (install_bin(t, prog, bin, sizeof(bin), err) == -1)
 		return -1;
-	argv[0] = bin;
-	argv[1] = "-c";
-	argv[2] = t->config_dir;
-	argv[3] = arg;
-	argv[4] = NULL;
-	return install_exec(argv, INSTALL_TIMEOUT, NULL, err);
+	return install_exec_args(bin, "-c", t->config_dir, args, out, err);
 }
 
 static int
 pf_check(const struct install_target *t, struct cd_err *err)
 {
-	return postfix_cmd(t, "check", err);
+	static const char *const args[] = { "check", NULL };
+
+	return postfix_cmd(t, "postfix", args, NULL, err);
 }
 
 static int
 pf_reload(const struct install_target *t, struct cd_err *err)
 {
-	return postfix_cmd(t, "reload", err);
+	static const char *const args[] = { "reload", NULL };
+
+	return postfix_cmd(t, "postfix", args, NULL, err);
 }
 
 static int
@@ -179,15 +165,11 @@ pf_restore(const struct install_target *t, const struct install_backup *bk,
 	if (bk == NULL)
 		return 0;
 	/* main.cf first: it must not point at a file that goes away */
-	if (bk->cf_changed && install_file_put(t->config_dir, "main.cf",
-	    bk->maincf, bk->maincflen, bk->cfuid, bk->cfgid, bk->cfmode,
-	    err) == -1)
+	if (bk->cf_changed && install_saved_put(t->config_dir, "main.cf",
+	    &bk->maincf, err) == -1)
 		rc = -1;
-	if (rc == 0 && bk->old != NULL)
-		rc = install_file_put(t->dest_dir, bk->file, bk->old,
-		    bk->oldlen, bk->uid, bk->gid, bk->mode, err);
-	else if (rc == 0)
-		rc = install_file_remove(t->dest_dir, bk->file, err);
+	if (rc == 0)
+		rc = install_saved_put(t->dest_dir, bk->file, &bk->old, err);
 	return rc;
 }
 
@@ -196,20 +178,11 @@ static int
 postconf_get(const struct install_target *t, const char *name, char **out,
     struct cd_err *err)
 {
-	char		 bin[PATH_MAX];
-	const char	*argv[6];
+	const char	*args[] = { "-h", name, NULL };
 	size_t		 n;
 
 	*out = NULL;
-	if (install_bin(t, "postconf", bin, sizeof(bin), err) == -1)
-		return -1;
-	argv[0] = bin;
-	argv[1] = "-c";
-	argv[2] = t->config_dir;
-	argv[3] = "-h";
-	argv[4] = name;
-	argv[5] = NULL;
-	if (install_exec(argv, INSTALL_TIMEOUT, out, err) == -1) {
+	if (postfix_cmd(t, "postconf", args, out, err) == -1) {
 		free(*out);
 		*out = NULL;
 		return -1;
@@ -275,11 +248,9 @@ static int
 pf_configure(const struct install_target *t, const struct install_files *f,
     struct install_backup *bk, struct cd_err *err)
 {
-	char		 bin[PATH_MAX], ours[PATH_MAX], bak[64], stamp[32];
+	char		 ours[PATH_MAX], bak[NAME_MAX + 1];
 	char		*cur = NULL, *level = NULL, *val = NULL, *a1 = NULL;
-	const char	*argv[8];
-	struct tm	 tm;
-	time_t		 now = cd_now();
+	const char	*args[4];
 	bool		 same, fix_level;
 	size_t		 n = 0;
 	int		 rc = -1;
@@ -301,34 +272,26 @@ pf_configure(const struct install_target *t, const struct install_files *f,
 		goto out;
 	}
 	/* keep main.cf as it was: for restore(), and for the admin */
-	if (install_file_get(t->config_dir, "main.cf", &bk->maincf,
-	    &bk->maincflen, &bk->cfmode, &bk->cfuid, &bk->cfgid, err) == -1)
+	if (install_saved_get(t->config_dir, "main.cf", &bk->maincf,
+	    err) == -1)
 		goto out;
-	if (bk->maincf == NULL) {
+	if (bk->maincf.data == NULL) {
 		cd_err_set(err, CD_ECONFIG, "%s/main.cf: no such file",
 		    t->config_dir);
 		goto out;
 	}
-	(void)strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ",
-	    gmtime_r(&now, &tm));
-	(void)snprintf(bak, sizeof(bak), "main.cf.certd-backup-%s", stamp);
-	if (install_file_put(t->config_dir, bak, bk->maincf, bk->maincflen,
-	    bk->cfuid, bk->cfgid, bk->cfmode, err) == -1)
-		goto out;
-	if (install_bin(t, "postconf", bin, sizeof(bin), err) == -1)
+	if (install_saved_backup(t->config_dir, "main.cf", &bk->maincf, bak,
+	    sizeof(bak), err) == -1)
 		goto out;
 	a1 = xasprintf("smtpd_tls_chain_files=%s", val);
-	argv[n++] = bin;
-	argv[n++] = "-c";
-	argv[n++] = t->config_dir;
-	argv[n++] = "-e";
-	argv[n++] = a1;
+	args[n++] = "-e";
+	args[n++] = a1;
 	if (fix_level)
-		argv[n++] = "smtpd_tls_security_level=may";
-	argv[n] = NULL;
+		args[n++] = "smtpd_tls_security_level=may";
+	args[n] = NULL;
 	/* from here on restore() puts main.cf back */
 	bk->cf_changed = true;
-	if (install_exec(argv, INSTALL_TIMEOUT, NULL, err) == -1)
+	if (postfix_cmd(t, "postconf", args, NULL, err) == -1)
 		goto out;
 	printf("certd: %s: postfix: %s/main.cf: smtpd_tls_chain_files = %s%s "
 	    "(saved as %s)\n", f->name, t->config_dir, val, fix_level ?

@@ -1,9 +1,11 @@
 /*
  * check_install.c - install.c without an MTA: running programs on a
  * pseudo-terminal (message picking, exit status, timeout, output bound),
- * atomic file placement, target lists and --verify-port, meta round
- * trip, the step/rollback order of install_run with a scripted adapter,
- * and install_cert from a real store (key check, deploy hooks).
+ * atomic file placement, the adapters' helpers (argument lists, path
+ * split, saved files and their backup copies, the checks before place),
+ * target lists and --verify-port, meta round trip, the step/rollback
+ * order of install_run with a scripted adapter, and install_cert from a
+ * real store (key check, deploy hooks).
  */
 #include <sys/stat.h>
 #include <errno.h>
@@ -192,6 +194,236 @@ START_TEST(files_put_get)
 	rm_rf(d);
 	free(d);
 	(void)umask(um);
+}
+END_TEST
+
+/* ---- helpers for adapters ---- */
+
+/* The rc of a table case, and on -1 a CD_ECONFIG error saying msg; true
+ * when it failed (as it should): the case is done. */
+static bool
+failed_as(int rc, int want, const struct cd_err *err, const char *msg)
+{
+	ck_assert_int_eq(rc, want);
+	if (rc == 0)
+		return false;
+	ck_assert_int_eq(err->kind, CD_ECONFIG);
+	ck_assert_str_eq(err->msg, msg);
+	return true;
+}
+
+static const struct {
+	const char	*copt;
+	const char	*config;
+	const char	*args[11];
+	int		 rc;
+	const char	*out;		/* or err.msg on -1 */
+} exec_args_cases[] = {
+	{ "-c", "CONF", { "a", "b" }, 0, "-c CONF a b\n" },
+	{ "-C", NULL, { "a" }, 0, "a\n" },
+	{ "-c", NULL, { NULL }, 0, "\n" },
+	{ "-c", "C", { "1", "2", "3", "4", "5", "6", "7", "8" }, 0,
+	    "-c C 1 2 3 4 5 6 7 8\n" },
+	{ "-c", NULL, { "1", "2", "3", "4", "5", "6", "7", "8" }, 0,
+	    "1 2 3 4 5 6 7 8\n" },
+	{ "-c", "C", { "1", "2", "3", "4", "5", "6", "7", "8", "9" }, -1,
+	    "/bin/echo: too many arguments" },
+};
+
+START_TEST(exec_args_table)
+{
+	struct cd_err	 err;
+	char		*out = NULL;
+	int		 rc;
+
+	cd_err_clear(&err);
+	rc = install_exec_args("/bin/echo", exec_args_cases[_i].copt,
+	    exec_args_cases[_i].config, exec_args_cases[_i].args, &out, &err);
+	if (failed_as(rc, exec_args_cases[_i].rc, &err,
+	    exec_args_cases[_i].out)) {
+		ck_assert_ptr_null(out);
+		return;
+	}
+	ck_assert_str_eq(out, exec_args_cases[_i].out);
+	free(out);
+}
+END_TEST
+
+static const struct {
+	const char	*path;
+	size_t		 dirlen;
+	int		 rc;
+	const char	*dir;		/* or err.msg on -1 */
+	const char	*base;
+} split_cases[] = {
+	{ "/etc/exim4/exim4.conf", PATH_MAX, 0, "/etc/exim4", "exim4.conf" },
+	{ "/x", PATH_MAX, 0, "/", "x" },
+	{ "//x", PATH_MAX, 0, "/", "x" },
+	{ "a/b", PATH_MAX, 0, "a", "b" },
+	{ "/etc/x", 6, 0, "/etc", "x" },
+	{ "/etc/x", 5, -1, "/etc/x: too long", NULL },
+	{ "x", PATH_MAX, -1, "x: not a file path", NULL },
+	{ "/etc/", PATH_MAX, -1, "/etc/: not a file path", NULL },
+	{ "/", PATH_MAX, -1, "/: not a file path", NULL },
+	{ "", PATH_MAX, -1, ": not a file path", NULL },
+};
+
+START_TEST(split_table)
+{
+	struct cd_err	 err;
+	char		 dir[PATH_MAX];
+	const char	*base = NULL;
+	int		 rc;
+
+	rc = install_split_path(split_cases[_i].path, dir,
+	    split_cases[_i].dirlen, &base, &err);
+	if (failed_as(rc, split_cases[_i].rc, &err, split_cases[_i].dir))
+		return;
+	ck_assert_str_eq(dir, split_cases[_i].dir);
+	ck_assert_str_eq(base, split_cases[_i].base);
+	/* base points into path */
+	ck_assert_ptr_eq(base, split_cases[_i].path +
+	    strlen(split_cases[_i].path) - strlen(base));
+}
+END_TEST
+
+START_TEST(saved_files)
+{
+	struct install_saved	 s, none;
+	struct cd_err		 err;
+	char			*d = tmpdir(), *path, *data = NULL;
+	char			 bak[64];
+	mode_t			 mode;
+
+	memset(&none, 0, sizeof(none));
+	path = xasprintf("%s/f", d);
+	/* missing: no data, and putting "none" back removes the file */
+	ck_assert_int_eq(install_saved_get(d, "f", &s, &err), 0);
+	ck_assert_ptr_null(s.data);
+	ck_assert_int_eq(install_file_put(d, "f", "x", 1, (uid_t)-1,
+	    (gid_t)-1, 0600, &err), 0);
+	ck_assert_int_eq(install_saved_put(d, "f", &none, &err), 0);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	/* saved with its mode; put back over a different file */
+	ck_assert_int_eq(install_file_put(d, "f", "key\n", 4, (uid_t)-1,
+	    (gid_t)-1, 0640, &err), 0);
+	ck_assert_int_eq(install_saved_get(d, "f", &s, &err), 0);
+	ck_assert_str_eq(s.data, "key\n");
+	ck_assert_uint_eq(s.len, 4);
+	ck_assert_uint_eq(s.mode, 0640);
+	ck_assert_uint_eq(s.uid, geteuid());
+	ck_assert_int_eq(install_file_put(d, "f", "other", 5, (uid_t)-1,
+	    (gid_t)-1, 0600, &err), 0);
+	ck_assert_int_eq(install_saved_put(d, "f", &s, &err), 0);
+	ck_assert_int_eq(install_file_get(d, "f", &data, NULL, &mode, NULL,
+	    NULL, &err), 0);
+	ck_assert_str_eq(data, "key\n");
+	ck_assert_uint_eq(mode, 0640);
+	free(data);
+	/* the backup copy: named by the (UTC) time, same mode */
+	ck_assert_int_eq(setenv("CERTD_FAKE_NOW", "1700000000", 1), 0);
+	ck_assert_int_eq(install_saved_backup(d, "f", &s, bak, sizeof(bak),
+	    &err), 0);
+	ck_assert_str_eq(bak, "f.certd-backup-20231114T221320Z");
+	ck_assert_int_eq(install_file_get(d, bak, &data, NULL, &mode, NULL,
+	    NULL, &err), 0);
+	ck_assert_str_eq(data, "key\n");
+	ck_assert_uint_eq(mode, 0640);
+	free(data);
+	ck_assert_int_eq(install_saved_backup(d, "f", &s, bak, 31, &err), -1);
+	ck_assert_str_eq(err.msg, "f: name too long");
+	(void)unsetenv("CERTD_FAKE_NOW");
+	/* cleared: no data, zeroed; NULL and twice are fine */
+	install_saved_clear(&s);
+	ck_assert_ptr_null(s.data);
+	ck_assert_uint_eq(s.len, 0);
+	install_saved_clear(&s);
+	install_saved_clear(NULL);
+	free(path);
+	rm_rf(d);
+	free(d);
+}
+END_TEST
+
+static const struct install_keyspec keyspecs[] = {
+	{ "a", NULL, 0600, 0 },
+	{ "b", NULL, 0640, 10 },
+};
+
+static const struct {
+	size_t		 spec;
+	const char	*name;
+	const char	*full;
+	const char	*key;
+	const char	*dest;
+	mode_t		 key_mode;
+	const char	*group;
+	int		 rc;
+	mode_t		 mode;
+	const char	*msg;
+} place_cases[] = {
+	{ 0, "n", "C", "K", "/d", 0, NULL, 0, 0600, NULL },
+	{ 0, "n", "C", "K", "/d", 0640, NULL, 0, 0640, NULL },
+	{ 0, "n", "C", "K", "/d", 0400, "root", 0, 0400, NULL },
+	{ 1, "n", "C", "K", "/d", 0, NULL, 0, 0640, NULL },
+	/* at the size limit, and one byte over; none without one */
+	{ 1, "n", "0123456789", "0123456789", "/d", 0, NULL, 0, 0640, NULL },
+	{ 1, "n", "0123456789A", "K", "/d", 0, NULL, -1, 0,
+	    "b: no certificate or key, or too large" },
+	{ 1, "n", "C", "0123456789A", "/d", 0, NULL, -1, 0,
+	    "b: no certificate or key, or too large" },
+	{ 0, "n", "0123456789A", "0123456789A", "/d", 0, NULL, 0, 0600,
+	    NULL },
+	{ 0, NULL, "C", "K", "/d", 0, NULL, -1, 0, "a: bad certificate name" },
+	{ 0, "a/b", "C", "K", "/d", 0, NULL, -1, 0,
+	    "a: bad certificate name" },
+	{ 0, "..", "C", "K", "/d", 0, NULL, -1, 0, "a: bad certificate name" },
+	{ 0, "n", NULL, "K", "/d", 0, NULL, -1, 0,
+	    "a: no certificate or key" },
+	{ 0, "n", "C", "", "/d", 0, NULL, -1, 0, "a: no certificate or key" },
+	{ 1, "n", "", "K", "/d", 0, NULL, -1, 0,
+	    "b: no certificate or key, or too large" },
+	{ 0, "n", "C", "K", "d", 0, NULL, -1, 0,
+	    "a: d: not an absolute path" },
+	{ 0, "n", "C", "K", "/d", 0, "no-such-group-certd", -1, 0,
+	    "install x: unknown group \"no-such-group-certd\"" },
+	/* modes that let others read the key, or are not modes */
+	{ 0, "n", "C", "K", "/d", 0644, NULL, -1, 0,
+	    "a: mode 0644 would let anyone read the key" },
+	{ 0, "n", "C", "K", "/d", 0601, NULL, -1, 0,
+	    "a: mode 0601 would let anyone read the key" },
+	{ 0, "n", "C", "K", "/d", 04600, NULL, -1, 0,
+	    "a: mode 4600 would let anyone read the key" },
+};
+
+START_TEST(place_table)
+{
+	struct install_target	 t;
+	struct install_files	 f;
+	struct cd_err		 err;
+	uid_t			 uid = 1;
+	gid_t			 gid = 1;
+	mode_t			 mode = 0;
+	int			 rc;
+
+	memset(&t, 0, sizeof(t));
+	memset(&f, 0, sizeof(f));
+	t.mta = "x";
+	t.key_mode = place_cases[_i].key_mode;
+	t.group = place_cases[_i].group;
+	f.name = place_cases[_i].name;
+	f.fullchain = place_cases[_i].full;
+	f.fulllen = f.fullchain != NULL ? strlen(f.fullchain) : 0;
+	f.key = place_cases[_i].key;
+	f.keylen = f.key != NULL ? strlen(f.key) : 0;
+	cd_err_clear(&err);
+	rc = install_place_check(&keyspecs[place_cases[_i].spec], &t, &f,
+	    place_cases[_i].dest, &uid, &gid, &mode, &err);
+	if (failed_as(rc, place_cases[_i].rc, &err, place_cases[_i].msg))
+		return;
+	ck_assert_uint_eq(mode, place_cases[_i].mode);
+	ck_assert_uint_eq(uid, 0);	/* root */
+	ck_assert_uint_eq(gid, 0);
 }
 END_TEST
 
@@ -723,6 +955,16 @@ install_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("files");
 	tcase_add_test(tc, files_put_get);
+	tcase_add_test(tc, saved_files);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("helpers");
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, exec_args_table, 0,
+	    sizeof(exec_args_cases) / sizeof(exec_args_cases[0]));
+	tcase_add_loop_test(tc, split_table, 0,
+	    sizeof(split_cases) / sizeof(split_cases[0]));
+	tcase_add_loop_test(tc, place_table, 0,
+	    sizeof(place_cases) / sizeof(place_cases[0]));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("plan");
 	tcase_add_loop_test(tc, plan_table, 0,
