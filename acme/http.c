@@ -369,6 +369,9 @@ headers_done(struct http_parser *p, struct acme_err *err)
 		return acme_err_set(err, ACME_EPROTO, "unexpected 101 "
 		    "Switching Protocols");
 	if (st < 200) {				/* interim: the real one follows */
+		if (++p->ninterim > HTTP_INTERIM_MAX)
+			return acme_err_set(err, ACME_EPROTO, "more than %d "
+			    "interim (1xx) responses", HTTP_INTERIM_MAX);
 		headers_clear(p->resp);
 		p->resp->status = 0;
 		p->chunked = p->have_length = false;

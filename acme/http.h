@@ -18,6 +18,7 @@
 #define HTTP_LINE_MAX		8192	/* one status/header/chunk line */
 #define HTTP_HEADERS_MAX	100	/* header (and trailer) lines */
 #define HTTP_LINKS_MAX		32	/* Link headers kept; more ignored */
+#define HTTP_INTERIM_MAX	8	/* 1xx responses before the final one */
 #define HTTP_HOST_MAX		255
 
 /* ---- URLs */
@@ -57,6 +58,7 @@ struct http_parser {
 	uint64_t		 remain;	/* of the body or chunk */
 	uint64_t		 content_length;
 	size_t			 nlines;	/* header + trailer lines */
+	unsigned		 ninterim;	/* 1xx responses skipped */
 	size_t			 linelen;
 	bool			 head;		/* no body: HEAD or CONNECT */
 	bool			 chunked;
@@ -75,7 +77,8 @@ void	http_parser_init(struct http_parser *p, struct acme_http_resp *resp,
  * complete (*used: bytes consumed; anything after them belongs to no
  * response), 0 when more is needed (all bytes consumed), -1 when the
  * reply is malformed or too large (ACME_EPROTO; ACME_ENOMEM). 1xx
- * interim responses are skipped; a 101 is refused. What the headers
+ * interim responses are skipped (at most HTTP_INTERIM_MAX); a 101 is
+ * refused. What the headers
  * give is stored in resp as acme.h describes (last one wins, Link values
  * kept up to HTTP_LINKS_MAX). Refused: obsolete line folding, header
  * lines without a colon or with bytes outside a token in the name, bare

@@ -552,6 +552,12 @@ static const struct pcase bad[] = {
 	{ "truncated status line", IN("HTTP/1.1 20"), .eof = true },
 	{ "nothing", IN(""), .eof = true },
 	{ "only a 100", IN("HTTP/1.1 100 Continue\r\n\r\n"), .eof = true },
+	{ "nine 1xx", IN("HTTP/1.1 100 Continue\r\n\r\n"
+	    "HTTP/1.1 100 Continue\r\n\r\n" "HTTP/1.1 100 Continue\r\n\r\n"
+	    "HTTP/1.1 100 Continue\r\n\r\n" "HTTP/1.1 100 Continue\r\n\r\n"
+	    "HTTP/1.1 100 Continue\r\n\r\n" "HTTP/1.1 100 Continue\r\n\r\n"
+	    "HTTP/1.1 100 Continue\r\n\r\n" "HTTP/1.1 103 Early Hints\r\n\r\n"
+	    ST200 CL0) },
 	{ "HTTX/1.1", IN("HTTX/1.1 200 OK\r\n" CL0) },
 	{ "status 99", IN("HTTP/1.1 99 Low\r\n" CL0) },
 	{ "status abc", IN("HTTP/1.1 abc\r\n" CL0) },
