@@ -787,7 +787,9 @@ tcp_connect(const char *what, const char *host, const char *port,
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	/* XXX getaddrinfo has no timeout; the deadline starts after it */
+	/* XXX getaddrinfo is bounded only by the resolver's own timeouts
+	 * (resolv.conf: timeout x attempts per server), not by our
+	 * deadline, which starts after it; a daemon needs an async one */
 	if ((gai = getaddrinfo(host, port, &hints, &res)) != 0) {
 		acme_err_set(err, ACME_ENET, "cannot resolve %s%s: %s", what,
 		    host, gai_strerror(gai));
