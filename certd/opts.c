@@ -251,8 +251,10 @@ static const struct cmddef {
 	    "[options] | --print-config MTA",
 	    "Install the current version of CERT into MTAs: place the files,\n"
 	    "test the configuration, reload, check that the MTA serves it, and\n"
-	    "put the previous files back on any failure. Then run the deploy\n"
-	    "hooks. Exit status 1: the installation failed (the step is named)."
+	    "put the previous files back on any failure. The check asks for\n"
+	    "CERT's key type, so RSA and ECDSA certificates served side by side\n"
+	    "are each checked. Then run the deploy hooks. Exit status 1: the\n"
+	    "installation failed (the step is named)."
 	    },
 	{ "renew", OPTS_CMD_RENEW, "renew [--force] [--name CERT] [--dry-run]",
 	    "Renew every managed certificate that is due: those issued with\n"

@@ -32,6 +32,10 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "buf.h"
 #include "cert.h"
@@ -706,10 +710,41 @@ install_saved_clear(struct install_saved *s)
 
 /* --- verification --- */
 
-/* The SHA-256 of the leaf the MTA serves at t's verify address. */
+/* The probe's key type for the certificate PEM cert: the one a server
+ * with certificates of several types (Postfix: RSA and ECDSA side by
+ * side) shows a client that asks for it. */
+static enum probe_key
+key_kind(const char *cert, size_t len)
+{
+	enum probe_key	 k = PROBE_KEY_ANY;
+	BIO		*b;
+	X509		*x = NULL;
+
+	if (len > INT_MAX || (b = BIO_new_mem_buf(cert, (int)len)) == NULL)
+		return k;
+	if ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+		switch (EVP_PKEY_get_base_id(X509_get0_pubkey(x))) {
+		case EVP_PKEY_EC:
+			k = PROBE_KEY_EC;
+			break;
+		case EVP_PKEY_RSA:
+			k = PROBE_KEY_RSA;
+			break;
+		default:
+			break;
+		}
+	}
+	X509_free(x);
+	BIO_free(b);
+	ERR_clear_error();
+	return k;
+}
+
+/* The SHA-256 of the leaf of type key the MTA serves at t's verify
+ * address. */
 static int
-served_fpr(const struct install_target *t, char fpr[CHAIN_FPR_HEX],
-    struct cd_err *err)
+served_fpr(const struct install_target *t, enum probe_key key,
+    char fpr[CHAIN_FPR_HEX], struct cd_err *err)
 {
 	struct probe_opts	 po;
 	struct probe_result	 res;
@@ -728,6 +763,7 @@ served_fpr(const struct install_target *t, char fpr[CHAIN_FPR_HEX],
 	po.timeout_ms = t->verify_timeout_ms > 0 ? t->verify_timeout_ms :
 	    INSTALL_VERIFY_TIMEOUT;
 	po.total_ms = po.timeout_ms;
+	po.key = key;
 	if (probe_run(&po, &res, err) == -1)
 		return -1;
 	if (res.chain == NULL || sk_X509_num(res.chain) < 1)
@@ -742,8 +778,8 @@ served_fpr(const struct install_target *t, char fpr[CHAIN_FPR_HEX],
 
 /* Retries for INSTALL_VERIFY_WAIT ms until the MTA serves want. */
 static int
-verify_wait(const struct install_target *t, const char *want,
-    struct cd_err *err)
+verify_wait(const struct install_target *t, enum probe_key key,
+    const char *want, struct cd_err *err)
 {
 	struct cd_err	 e;
 	char		 got[CHAIN_FPR_HEX];
@@ -752,7 +788,7 @@ verify_wait(const struct install_target *t, const char *want,
 
 	for (;;) {
 		cd_err_clear(&e);
-		if (served_fpr(t, got, &e) == 0) {
+		if (served_fpr(t, key, got, &e) == 0) {
 			if (strcasecmp(got, want) == 0)
 				return 0;
 			cd_err_set(&e, CD_EINSTALL, "%s:%u serves sha256 "
@@ -775,12 +811,14 @@ install_run(const struct mta_ops *ops, const struct install_target *t,
 	struct cd_err		 e, e2;
 	char			 old[CHAIN_FPR_HEX], rb[CD_ERR_MSG];
 	const char		*step;
+	enum probe_key		 key = key_kind(f->cert, f->certlen);
 	bool			 have_old = false, reloaded = false;
 	int			 n;
 
 	cd_err_clear(&e);
-	/* what is served now, to confirm it after a rollback */
-	if (t->verify_port != 0 && served_fpr(t, old, &e2) == 0)
+	/* what is served now (of the same key type), to confirm it after a
+	 * rollback */
+	if (t->verify_port != 0 && served_fpr(t, key, old, &e2) == 0)
 		have_old = true;
 	else if (t->verify_port != 0)
 		log_info("%s: install %s: nothing served before: %s", f->name,
@@ -808,7 +846,7 @@ install_run(const struct mta_ops *ops, const struct install_target *t,
 	if (ops->reload(t, &e) == -1)
 		goto fail;
 	step = "verify";
-	if (t->verify_port != 0 && verify_wait(t, f->sha256, &e) == -1)
+	if (t->verify_port != 0 && verify_wait(t, key, f->sha256, &e) == -1)
 		goto fail;
 	log_info("%s: install %s: %s:%u serves sha256 %s", f->name, t->mta,
 	    t->verify_host, t->verify_port, f->sha256);
@@ -827,7 +865,7 @@ fail:
 		if (reloaded && ops->reload(t, &e2) == -1)
 			n = snprintf(rb, sizeof(rb), "; previous files "
 			    "restored, but reload failed: %.300s", e2.msg);
-		else if (have_old && verify_wait(t, old, &e2) == 0)
+		else if (have_old && verify_wait(t, key, old, &e2) == 0)
 			n = snprintf(rb, sizeof(rb), "; previous files "
 			    "restored, previous certificate served");
 		else if (have_old)

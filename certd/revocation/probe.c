@@ -28,6 +28,13 @@
 #include "rev.h"
 #include "util.h"
 
+/* enum probe_key: the signature algorithms offered for one key type */
+#define SIGALGS_EC	"ecdsa_secp256r1_sha256:ecdsa_secp384r1_sha384:" \
+			"ecdsa_secp521r1_sha512"
+#define SIGALGS_RSA	"rsa_pss_rsae_sha256:rsa_pss_rsae_sha384:" \
+			"rsa_pss_rsae_sha512:rsa_pkcs1_sha256:" \
+			"rsa_pkcs1_sha384:rsa_pkcs1_sha512"
+
 /* ---- the reply parser (pure) */
 
 /* Copies src into out with non-printables as \xNN, cut with "..." */
@@ -641,7 +648,12 @@ tls_start(struct conn *c, SSL_CTX **ctxp, const struct probe_opts *o,
 	(void)snprintf(sni, sizeof(sni), "%s", o->host);
 	if ((util_is_dnsname(sni, false) &&
 	    SSL_set_tlsext_host_name(c->ssl, sni) != 1) ||
-	    SSL_set_tlsext_status_type(c->ssl, TLSEXT_STATUSTYPE_ocsp) != 1)
+	    SSL_set_tlsext_status_type(c->ssl, TLSEXT_STATUSTYPE_ocsp) != 1 ||
+	    (o->key != PROBE_KEY_ANY &&
+	    (SSL_set1_sigalgs_list(c->ssl, o->key == PROBE_KEY_EC ?
+	    SIGALGS_EC : SIGALGS_RSA) != 1 ||
+	    SSL_set_cipher_list(c->ssl, o->key == PROBE_KEY_EC ? "aECDSA" :
+	    "aRSA") != 1)))
 		return cd_err_crypto(err, "%s: TLS options", c->peer);
 	return tls_do(c, OP_CONNECT, NULL, NULL, 0, NULL, err);
 }

@@ -77,6 +77,15 @@ int	probe_reply_parse(struct probe_reply *, const void *buf, size_t len,
 int	probe_parse_target(const char *, char host[PROBE_HOST_MAX],
 	    char port[PROBE_PORT_MAX], struct cd_err *);
 
+/* Which of several certificates a server should show (certd install
+ * verifies the one of the key type it installed). */
+enum probe_key {
+	PROBE_KEY_ANY = 0,	/* OpenSSL's defaults */
+	PROBE_KEY_EC,		/* offer only ECDSA signature algorithms and,
+				 * for TLS 1.2, ECDSA cipher suites */
+	PROBE_KEY_RSA,		/* the same for RSA */
+};
+
 struct probe_opts {
 	const char	*host;		/* DNS name or IP address */
 	const char	*port;		/* NULL: PROBE_PORT_DEFAULT */
@@ -92,6 +101,7 @@ struct probe_opts {
 	int		 timeout_ms;	/* per step; <= 0: default */
 	int		 total_ms;	/* whole probe; <= 0: timeout_ms *
 					 * PROBE_TOTAL_FACTOR */
+	enum probe_key	 key;		/* the certificate type to ask for */
 };
 
 struct probe_result {
