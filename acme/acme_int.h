@@ -25,6 +25,9 @@ int	acme_err_problem(struct acme_err *, const struct acme_problem *,
  * dstlen - 1 bytes, marking truncation with "...". */
 void	acme_safe_str(char *dst, size_t dstlen, const char *src, size_t len);
 
+/* Milliseconds on CLOCK_MONOTONIC, for deadlines (solver.c). */
+int64_t	acme_now_ms(void);
+
 /* RFC 8555 §8.1 / RFC 9110 Retry-After: delta-seconds or HTTP-date.
  * Returns seconds from now, capped at ACME_RETRY_AFTER_MAX; 0 when
  * absent, unparsable or in the past. */

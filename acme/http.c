@@ -716,7 +716,6 @@ struct conn {
 	bool		 unclean_eof;	/* TCP closed without close_notify */
 	char		 host[HTTP_HOST_MAX + 1];
 	char		 port[6];
-	unsigned	 requests;	/* answered on this connection */
 };
 
 struct http_tr {
@@ -728,15 +727,6 @@ struct http_tr {
 	bool		 allow_http;
 	struct conn	 c;
 };
-
-static long long
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 conn_close(struct conn *c)
@@ -752,15 +742,15 @@ conn_close(struct conn *c)
 
 /* Waits for events on fd until the deadline. */
 static int
-wait_fd(int fd, short events, long long deadline, const char *what,
+wait_fd(int fd, short events, int64_t deadline, const char *what,
     struct acme_err *err)
 {
 	struct pollfd	 pfd;
-	long long	 left;
+	int64_t	 left;
 	int		 n;
 
 	for (;;) {
-		if ((left = deadline - now_ms()) <= 0)
+		if ((left = deadline - acme_now_ms()) <= 0)
 			return acme_err_set(err, ACME_ENET, "%s: timed out",
 			    what);
 		pfd.fd = fd;
@@ -777,11 +767,11 @@ wait_fd(int fd, short events, long long deadline, const char *what,
 /* what: "" or "proxy ", for the messages */
 static int
 tcp_connect(const char *what, const char *host, const char *port,
-    long long deadline, struct acme_err *err)
+    int64_t deadline, struct acme_err *err)
 {
 	struct addrinfo	 hints, *res = NULL, *ai;
 	socklen_t	 sl;
-	long long	 left, adl;
+	int64_t	 left, adl;
 	int		 fd = -1, e = 0, gai, one = 1, naddr = 0;
 
 	memset(&hints, 0, sizeof(hints));
@@ -800,10 +790,10 @@ tcp_connect(const char *what, const char *host, const char *port,
 	for (ai = res; ai != NULL; ai = ai->ai_next, naddr--) {
 		/* an address that does not answer gets its share of the time
 		 * left (at least 2 s), so the others are still tried */
-		if ((left = deadline - now_ms()) <= 0)
+		if ((left = deadline - acme_now_ms()) <= 0)
 			break;
 		adl = left / naddr < 2000 ? 2000 : left / naddr;
-		adl = now_ms() + (adl < left ? adl : left);
+		adl = acme_now_ms() + (adl < left ? adl : left);
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, ai->ai_protocol);
 		if (fd == -1) {
@@ -841,7 +831,7 @@ tcp_connect(const char *what, const char *host, const char *port,
 /* Waits for what SSL_get_error() says the last call r needs; -1 when it
  * failed for good. */
 static int
-tls_wait(struct conn *c, int r, long long deadline, const char *what,
+tls_wait(struct conn *c, int r, int64_t deadline, const char *what,
     struct acme_err *err)
 {
 	unsigned long	 e;
@@ -875,7 +865,7 @@ tls_wait(struct conn *c, int r, long long deadline, const char *what,
 }
 
 static int
-tls_start(struct http_tr *t, struct conn *c, long long deadline,
+tls_start(struct http_tr *t, struct conn *c, int64_t deadline,
     struct acme_err *err)
 {
 	X509_VERIFY_PARAM	*vp;
@@ -903,7 +893,7 @@ tls_start(struct http_tr *t, struct conn *c, long long deadline,
 }
 
 static int
-conn_write(struct conn *c, const char *buf, size_t len, long long deadline,
+conn_write(struct conn *c, const char *buf, size_t len, int64_t deadline,
     struct acme_err *err)
 {
 	ssize_t	 n;
@@ -938,7 +928,7 @@ conn_write(struct conn *c, const char *buf, size_t len, long long deadline,
 /* Reads what is there (waiting until the deadline): >0 bytes, 0 at the
  * end of the stream, -1 on error. */
 static ssize_t
-conn_read(struct conn *c, char *buf, size_t cap, long long deadline,
+conn_read(struct conn *c, char *buf, size_t cap, int64_t deadline,
     struct acme_err *err)
 {
 	ssize_t	 n;
@@ -995,7 +985,7 @@ conn_alive(const struct conn *c)
 
 /* Reads one response on c into resp through a fresh parser. */
 static int
-read_response(struct conn *c, struct http_parser *p, long long deadline,
+read_response(struct conn *c, struct http_parser *p, int64_t deadline,
     bool *got_any, struct acme_err *err)
 {
 	char	*buf;
@@ -1035,7 +1025,7 @@ read_response(struct conn *c, struct http_parser *p, long long deadline,
 /* CONNECT host:port through the proxy on c. */
 static int
 proxy_connect(struct conn *c, const struct http_proxy *px,
-    const struct http_url *u, long long deadline, struct acme_err *err)
+    const struct http_url *u, int64_t deadline, struct acme_err *err)
 {
 	struct acme_http_resp	 resp;
 	struct http_parser	 p;
@@ -1088,15 +1078,15 @@ fail:
 }
 
 static int
-conn_open(struct http_tr *t, const struct http_url *u, long long deadline,
+conn_open(struct http_tr *t, const struct http_url *u, int64_t deadline,
     struct acme_err *err)
 {
 	struct http_proxy	 px;
 	struct conn		*c = &t->c;
-	long long		 cdl;
+	int64_t		 cdl;
 	int			 np = 0;
 
-	cdl = now_ms() + t->connect_timeout * 1000;
+	cdl = acme_now_ms() + t->connect_timeout * 1000;
 	if (cdl > deadline)
 		cdl = deadline;
 	conn_close(c);
@@ -1171,7 +1161,7 @@ build_request(const struct http_tr *t, const struct acme_http_req *req,
  * again on a new one. */
 static int
 attempt(struct http_tr *t, const struct acme_http_req *req,
-    const struct http_url *u, struct acme_http_resp *resp, long long deadline,
+    const struct http_url *u, struct acme_http_resp *resp, int64_t deadline,
     bool *retry, struct acme_err *err)
 {
 	struct http_parser	 p;
@@ -1202,11 +1192,10 @@ attempt(struct http_tr *t, const struct acme_http_req *req,
 		/* the server closed a kept connection as the request went
 		 * out (its idle timeout): nothing was answered, so nothing
 		 * was done; anything else is final */
-		*retry = reused && !any && now_ms() < deadline;
+		*retry = reused && !any && acme_now_ms() < deadline;
 		conn_close(c);
 		return -1;
 	}
-	c->requests++;
 	if (!p.keep_alive)
 		conn_close(c);
 	return 0;
@@ -1218,14 +1207,14 @@ http_request(void *arg, const struct acme_http_req *req,
 {
 	struct http_tr	*t = arg;
 	struct http_url	 u;
-	long long	 deadline;
+	int64_t	 deadline;
 	bool		 retry = false;
 	int		 rc;
 
 	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD")
 	    != 0 && strcmp(req->method, "POST") != 0)
 		return acme_err_set(err, ACME_EUSAGE, "method %s", req->method);
-	deadline = now_ms() + t->timeout * 1000;
+	deadline = acme_now_ms() + t->timeout * 1000;
 	if ((rc = http_url_parse(req->url, t->allow_http, &u, err)) == 0)
 		rc = attempt(t, req, &u, resp, deadline, &retry, err);
 	if (rc == -1 && retry) {

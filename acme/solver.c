@@ -38,8 +38,8 @@ struct conn {
 	int64_t	 deadline;	/* CLOCK_MONOTONIC, milliseconds */
 };
 
-static int64_t
-now_ms(void)
+int64_t
+acme_now_ms(void)
 {
 	struct timespec	 ts;
 
@@ -82,7 +82,7 @@ serve(int lfd, const struct acme_solver_ops *ops)
 	if ((c = calloc(ACME_SOLVER_CONN_MAX, sizeof(*c))) == NULL)
 		_exit(1);
 	for (;;) {
-		now = now_ms();
+		now = acme_now_ms();
 		wait = -1;
 		for (i = 0; i < n; ) {
 			if (c[i].deadline <= now) {
@@ -113,7 +113,7 @@ serve(int lfd, const struct acme_solver_ops *ops)
 				drop(ops, c, &n, i);
 		if ((pfd[np].revents & POLLIN) == 0)
 			continue;
-		now = now_ms();
+		now = acme_now_ms();
 		while (n < ACME_SOLVER_CONN_MAX) {
 			if ((fd = accept(lfd, NULL, NULL)) == -1)
 				break;		/* EAGAIN, or a peer gone */

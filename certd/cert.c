@@ -485,6 +485,21 @@ cert_matches_key(const char *pem, size_t len, EVP_PKEY *key)
 	return ok;
 }
 
+int
+cert_key_id(const char *pem, size_t len)
+{
+	X509	*x;
+	int	 id;
+
+	if ((x = first_cert(pem, len, NULL)) == NULL) {
+		ERR_clear_error();
+		return EVP_PKEY_NONE;
+	}
+	id = EVP_PKEY_get_base_id(X509_get0_pubkey(x));
+	X509_free(x);
+	return id;
+}
+
 /* Same name: IP addresses by value, DNS names case-insensitively. */
 static bool
 name_eq(const char *a, const char *b)

@@ -47,6 +47,9 @@ int	cert_pem_to_der(const char *pem, size_t len, unsigned char **der,
 	    size_t *dlen, struct cd_err *);
 /* true if the first certificate's public key is key's public key */
 bool	cert_matches_key(const char *pem, size_t len, EVP_PKEY *);
+/* EVP_PKEY_get_base_id() of the first certificate's public key
+ * (EVP_PKEY_EC, EVP_PKEY_RSA, ...); EVP_PKEY_NONE if it does not parse */
+int	cert_key_id(const char *pem, size_t len);
 /* true if the certificate's SANs are exactly names (any order, DNS names
  * compared case-insensitively) */
 bool	cert_has_names(const struct cert_info *, const char *const *, size_t);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "util.h"
 
 #define HOOKS_PATH	 "PATH=/usr/sbin:/usr/bin:/sbin:/bin"
 #define HOOKS_ENV_MAX	 128		/* variables passed to a hook */
@@ -36,15 +37,6 @@ union argv_u {
 	const char *const	*c;
 	char *const		*v;
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void
 hooks_child_exec(const char *const argv[], const char *const envp[], int in,
@@ -242,7 +234,7 @@ hooks_run(const char *const argv[], const char *const env[],
 	/* no handler of ours may run in the child before it resets them */
 	sigfillset(&all);
 	(void)sigprocmask(SIG_BLOCK, &all, &old);
-	deadline = now_ms() + (int64_t)timeout * 1000;
+	deadline = util_now_ms() + (int64_t)timeout * 1000;
 	if ((pid = fork()) == 0)
 		hooks_child_exec(argv, envp, devnull, pfd[1], maxfd, false);
 	(void)sigprocmask(SIG_SETMASK, &old, NULL);
@@ -258,7 +250,7 @@ hooks_run(const char *const argv[], const char *const env[],
 #endif
 
 	while (!has_exited(pid)) {
-		now = now_ms();
+		now = util_now_ms();
 		if (now >= deadline) {
 			res->timed_out = 1;
 			break;
@@ -270,10 +262,10 @@ hooks_run(const char *const argv[], const char *const env[],
 		(void)kill(-pid, SIGTERM);
 		/* the grace period ends early once the hook has exited and
 		 * nothing of its group holds the pipe any more */
-		grace = now_ms() + HOOKS_GRACE;
+		grace = util_now_ms() + HOOKS_GRACE;
 		for (;;) {
 			exited = has_exited(pid);
-			now = now_ms();
+			now = util_now_ms();
 			if ((exited && pfd[0] == -1) || now >= grace)
 				break;
 			wait_some(&pfd[0], exited ? -1 : pidfd,

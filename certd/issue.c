@@ -66,15 +66,6 @@ on_signal(int sig)
 	interrupted = sig;
 }
 
-static long
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 long
 issue_poll_delay(unsigned attempt, long retry_after_s, long now, long deadline)
 {
@@ -114,7 +105,7 @@ poll_wait(struct job *j, unsigned attempt, time_t retry_after,
 	if (interrupted)
 		return cd_err_set(err, CD_ETEMP, "%s: interrupted by signal %d",
 		    j->name, (int)interrupted);
-	d = issue_poll_delay(attempt, (long)retry_after, now_ms(),
+	d = issue_poll_delay(attempt, (long)retry_after, util_now_ms(),
 	    j->deadline_ms);
 	if (d < 0)
 		return cd_err_set(err, CD_ETEMP, "%s: %s: no answer from the CA "
@@ -844,7 +835,7 @@ issue_run_params(struct store *st, const struct opts *o,
 	j.st = st;
 	memset(&none, 0, sizeof(none));
 	j.p = params != NULL ? params : &none;
-	j.deadline_ms = now_ms() + 1000L * (o->poll_timeout > 0 ?
+	j.deadline_ms = util_now_ms() + 1000L * (o->poll_timeout > 0 ?
 	    o->poll_timeout : ISSUE_POLL_TIMEOUT);
 	if (acct_init(&j.acct, o, err) == -1)
 		goto out;

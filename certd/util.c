@@ -137,6 +137,15 @@ cd_now(void)
 	return time(NULL);
 }
 
+int64_t
+util_now_ms(void)
+{
+	struct timespec	 ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 bool
 util_is_dnsname(const char *s, bool allow_wildcard)
 {

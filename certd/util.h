@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #define UTIL_DNSNAME_MAX	253	/* bytes, RFC 1035 */
@@ -28,6 +29,8 @@ char	*xasprintf(const char *, ...)
 
 /* The clock. Tests may set CERTD_FAKE_NOW (seconds since the epoch). */
 time_t	cd_now(void);
+/* Milliseconds on CLOCK_MONOTONIC, for deadlines (never faked). */
+int64_t	util_now_ms(void);
 
 /* LDH DNS name (lower or upper case), optionally "*." wildcard first
  * label, no trailing dot, <= 253 bytes, labels 1..63. */

@@ -32,10 +32,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #include "buf.h"
 #include "cert.h"
@@ -59,15 +56,6 @@ static const struct mta_ops *const adapters[] = {
 	&mta_postfix, &mta_exim, &mta_dovecot,
 };
 #define NADAPTERS	(sizeof(adapters) / sizeof(adapters[0]))
-
-static int64_t
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 sleep_ms(long ms)
@@ -286,7 +274,7 @@ install_exec(const char *const argv[], unsigned timeout, char **outp,
 	/* sfd and devnull are > 2: the child's dup2()s cannot collide */
 	sigfillset(&all);
 	(void)sigprocmask(SIG_BLOCK, &all, &old);
-	deadline = now_ms() + (int64_t)timeout * 1000;
+	deadline = util_now_ms() + (int64_t)timeout * 1000;
 	if ((pid = fork()) == 0)
 		hooks_child_exec(argv, exec_envp, devnull, sfd, maxfd, true);
 	(void)sigprocmask(SIG_SETMASK, &old, NULL);
@@ -297,7 +285,7 @@ install_exec(const char *const argv[], unsigned timeout, char **outp,
 	(void)close(sfd);
 	sfd = -1;
 	while (!exec_exited(pid)) {
-		if (now_ms() >= deadline) {
+		if (util_now_ms() >= deadline) {
 			timed_out = true;
 			break;
 		}
@@ -310,8 +298,8 @@ install_exec(const char *const argv[], unsigned timeout, char **outp,
 	}
 	if (timed_out) {
 		(void)kill(-pid, SIGTERM);
-		grace = now_ms() + EXEC_GRACE;
-		while (!exec_exited(pid) && now_ms() < grace)
+		grace = util_now_ms() + EXEC_GRACE;
+		while (!exec_exited(pid) && util_now_ms() < grace)
 			sleep_ms(EXEC_TICK);
 		(void)kill(-pid, SIGKILL);
 		(void)kill(pid, SIGKILL);
@@ -716,28 +704,14 @@ install_saved_clear(struct install_saved *s)
 static enum probe_key
 key_kind(const char *cert, size_t len)
 {
-	enum probe_key	 k = PROBE_KEY_ANY;
-	BIO		*b;
-	X509		*x = NULL;
-
-	if (len > INT_MAX || (b = BIO_new_mem_buf(cert, (int)len)) == NULL)
-		return k;
-	if ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
-		switch (EVP_PKEY_get_base_id(X509_get0_pubkey(x))) {
-		case EVP_PKEY_EC:
-			k = PROBE_KEY_EC;
-			break;
-		case EVP_PKEY_RSA:
-			k = PROBE_KEY_RSA;
-			break;
-		default:
-			break;
-		}
+	switch (cert_key_id(cert, len)) {
+	case EVP_PKEY_EC:
+		return PROBE_KEY_EC;
+	case EVP_PKEY_RSA:
+		return PROBE_KEY_RSA;
+	default:
+		return PROBE_KEY_ANY;
 	}
-	X509_free(x);
-	BIO_free(b);
-	ERR_clear_error();
-	return k;
 }
 
 /* The SHA-256 of the leaf of type key the MTA serves at t's verify
@@ -783,7 +757,7 @@ verify_wait(const struct install_target *t, enum probe_key key,
 {
 	struct cd_err	 e;
 	char		 got[CHAIN_FPR_HEX];
-	int64_t		 deadline = now_ms() + INSTALL_VERIFY_WAIT;
+	int64_t		 deadline = util_now_ms() + INSTALL_VERIFY_WAIT;
 	long		 pause = VERIFY_FIRST_MS;
 
 	for (;;) {
@@ -795,7 +769,7 @@ verify_wait(const struct install_target *t, enum probe_key key,
 			    "%.16s..., not %.16s...", t->verify_host,
 			    t->verify_port, got, want);
 		}
-		if (now_ms() + pause >= deadline)
+		if (util_now_ms() + pause >= deadline)
 			break;
 		sleep_ms(pause);
 		pause = pause * 2 > VERIFY_MAX_MS ? VERIFY_MAX_MS : pause * 2;

@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "curldl.h"
+#include "util.h"
 
 #define CT_MAX		128		/* bytes of a Content-Type kept */
 #define POST_MAX	(64 * 1024)	/* bytes of a request body */
@@ -624,25 +625,13 @@ fetch_multi_add(struct fetch_multi *m, const struct fetch_req *req,
 	return 0;
 }
 
-static long
-elapsed_ms(const struct timespec *t0)
-{
-	struct timespec	 t;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long)(t.tv_sec - t0->tv_sec) * 1000 +
-	    (t.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
 int
 fetch_multi_run(struct fetch_multi *m, int timeout_ms)
 {
-	struct timespec	 t0;
+	int64_t		 t0 = util_now_ms(), left;
 	CURLMcode	 mc;
-	long		 left;
 	int		 running, wait;
 
-	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		if ((mc = m->cu->multi_perform(m->cm, &running)) != CURLM_OK)
 			break;
@@ -651,7 +640,7 @@ fetch_multi_run(struct fetch_multi *m, int timeout_ms)
 			return 0;
 		wait = POLL_MS;
 		if (timeout_ms >= 0) {
-			if ((left = timeout_ms - elapsed_ms(&t0)) <= 0)
+			if ((left = timeout_ms - (util_now_ms() - t0)) <= 0)
 				return m->n > INT_MAX ? INT_MAX : (int)m->n;
 			if (left < wait)
 				wait = (int)left;

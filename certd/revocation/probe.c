@@ -254,19 +254,10 @@ net_sys(struct cd_err *err, const char *fmt, ...)
 	return -1;
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 step(struct conn *c, const char *name, long long ms)
 {
-	long long	 now = now_ms();
+	long long	 now = util_now_ms();
 
 	c->step = name;
 	c->step_end = now + ms < c->total_end ? now + ms : c->total_end;
@@ -281,7 +272,7 @@ wait_io(struct conn *c, short ev, struct cd_err *err)
 	int		 n;
 
 	for (;;) {
-		if ((left = c->step_end - now_ms()) <= 0)
+		if ((left = c->step_end - util_now_ms()) <= 0)
 			return cd_err_set(err, CD_ENET, "%s: timed out (%s)",
 			    c->peer, c->step);
 		pfd.fd = c->fd;
@@ -335,7 +326,7 @@ recv_some(struct conn *c, void *buf, size_t len, size_t *got,
 	ssize_t	 n;
 
 	for (;;) {
-		if (now_ms() >= c->step_end)
+		if (util_now_ms() >= c->step_end)
 			return cd_err_set(err, CD_ENET, "%s: timed out (%s)",
 			    c->peer, c->step);
 		n = recv(c->fd, buf, len, 0);
@@ -424,7 +415,7 @@ tls_do(struct conn *c, enum tls_op op, void *rbuf, const void *wbuf, int len,
 		if (e == SSL_ERROR_WANT_WRITE) {
 			/* memory BIO: flushed above; never spin past the
 			 * deadline should it happen anyway */
-			if (now_ms() >= c->step_end)
+			if (util_now_ms() >= c->step_end)
 				return cd_err_set(err, CD_ENET,
 				    "%s: timed out (%s)", c->peer, c->step);
 			continue;
@@ -518,7 +509,7 @@ tcp_connect(struct conn *c, const char *host, const char *port,
 			continue;
 		tries++;
 		step(c, "connect", per_try);
-		if (now_ms() >= c->total_end) {
+		if (util_now_ms() >= c->total_end) {
 			cd_err_set(err, CD_ENET, "%s: timed out (connect)",
 			    c->peer);
 			break;
@@ -767,7 +758,7 @@ probe_run(const struct probe_opts *o, struct probe_result *res,
 	timeout = o->timeout_ms > 0 ? o->timeout_ms : PROBE_TIMEOUT_DEFAULT;
 	total = o->total_ms > 0 ? o->total_ms :
 	    timeout * PROBE_TOTAL_FACTOR;
-	c->total_end = now_ms() + total;
+	c->total_end = util_now_ms() + total;
 	if (tcp_connect(c, o->host, port, timeout, res, err) == -1)
 		goto out;
 	if (o->starttls) {
